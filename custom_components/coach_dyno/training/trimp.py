@@ -1,0 +1,210 @@
+"""
+Heart-rate training load: Banister's exponential TRIMP and Edwards' zone TRIMP.
+
+Banister: minutes x HRr x A x e^(B x HRr), HRr = (HR - rest) / (max - rest), with A = 0.64, B = 1.92
+for men and A = 0.86, B = 1.67 for women. HRr is held to [0, 1]: nothing counts below rest, and a
+reading above the athlete's maximum (a strap spike or an outdated profile) counts as the maximum, so
+one glitch cannot dominate the exponential.
+
+Edwards: minutes in each zone of %HRmax (50, 60, 70, 80, 90 %) weighted 1..5; below 50 % counts 0 and
+above 100 % counts 5.
+
+Stream rules, shared by the per-sample and histogram forms so both give the same number:
+- sample i holds its heart rate until sample i + 1 (the last sample adds nothing);
+- heart rates are rounded to whole bpm (every source records whole bpm anyway);
+- an interval longer than `MAX_SAMPLE_GAP_S` is a pause (auto-pause, lost signal) and counts nothing;
+- a non-finite heart rate is a dropout and its interval counts nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+import math
+from typing import Final
+
+from ._common import require_heart_rates, require_non_negative, require_positive
+from .activity import Activity, AthleteProfile, Sex
+
+MAX_SAMPLE_GAP_S: Final = 60.0
+BANISTER_COEFFICIENTS: Final[dict[Sex, tuple[float, float]]] = {
+    Sex.MALE: (0.64, 1.92),
+    Sex.FEMALE: (0.86, 1.67),
+}
+# (lower bound as a fraction of HRmax, weight), highest first.
+EDWARDS_ZONES: Final = ((0.9, 5), (0.8, 4), (0.7, 3), (0.6, 2), (0.5, 1))
+
+type HrHistogram = tuple[tuple[int, float], ...]
+
+
+def _coefficients(sex: Sex | str) -> tuple[float, float]:
+    """Return Banister's (A, B) for `sex`, refusing anything but male or female."""
+    try:
+        return BANISTER_COEFFICIENTS[Sex(sex)]
+    except ValueError as err:
+        raise ValueError(f"sex must be 'male' or 'female', got {sex!r}") from err
+
+
+def _banister_per_minute(hr: float, rest: float, peak: float, a: float, b: float) -> float:
+    """Return Banister's TRIMP for one minute at `hr`."""
+    hrr = min(max((hr - rest) / (peak - rest), 0.0), 1.0)
+    return hrr * a * math.exp(b * hrr)
+
+
+def _edwards_weight(hr: float, peak: float) -> int:
+    """Return Edwards' zone weight (0..5) for `hr`."""
+    fraction = hr / peak
+    for lower, weight in EDWARDS_ZONES:
+        if fraction >= lower:
+            return weight
+    return 0
+
+
+def _bpm(hr: float) -> int:
+    """Round a heart rate half up to whole bpm."""
+    return math.floor(hr + 0.5)
+
+
+def _intervals(time_s: Sequence[float], hr: Sequence[float]) -> Iterator[tuple[float, int]]:
+    """Yield (seconds, whole bpm) for every interval that counts, after checking the stream."""
+    if len(time_s) != len(hr):
+        raise ValueError(f"time_s has {len(time_s)} samples but hr has {len(hr)}")
+    previous: float | None = None
+    for index, moment in enumerate(time_s):
+        if not math.isfinite(moment) or (previous is not None and moment < previous):
+            raise ValueError(f"time_s must be finite and non-decreasing (sample {index})")
+        previous = moment
+    for index in range(len(time_s) - 1):
+        beat = hr[index]
+        if not math.isfinite(beat):
+            continue
+        if beat < 0:
+            raise ValueError(f"heart rate must be >= 0, got {beat!r} (sample {index})")
+        step = time_s[index + 1] - time_s[index]
+        if 0 < step <= MAX_SAMPLE_GAP_S:
+            yield step, _bpm(beat)
+
+
+def hr_histogram(time_s: Sequence[float], hr: Sequence[float]) -> HrHistogram:
+    """Return the seconds spent at each whole bpm, sorted by bpm (the stream rules above)."""
+    seconds: dict[int, float] = {}
+    for step, bpm in _intervals(time_s, hr):
+        seconds[bpm] = seconds.get(bpm, 0.0) + step
+    return tuple(sorted(seconds.items()))
+
+
+def _checked_histogram(hr_seconds: Iterable[tuple[int, float]]) -> Iterator[tuple[int, float]]:
+    """Yield the histogram's pairs after refusing negative or non-finite entries."""
+    for bpm, seconds in hr_seconds:
+        yield int(require_non_negative("bpm", bpm)), require_non_negative("seconds", seconds)
+
+
+def banister_trimp(
+    duration_s: float,
+    avg_hr: float,
+    hr_rest: float,
+    hr_max: float,
+    sex: Sex | str = Sex.MALE,
+) -> float:
+    """Return Banister's TRIMP from a session's duration and average heart rate."""
+    duration = require_non_negative("duration_s", duration_s)
+    beat = require_non_negative("avg_hr", avg_hr)
+    rest, peak = require_heart_rates(hr_rest, hr_max)
+    a, b = _coefficients(sex)
+    return duration / 60.0 * _banister_per_minute(beat, rest, peak, a, b)
+
+
+def banister_trimp_stream(
+    time_s: Sequence[float],
+    hr: Sequence[float],
+    hr_rest: float,
+    hr_max: float,
+    sex: Sex | str = Sex.MALE,
+) -> float:
+    """Return Banister's TRIMP integrated sample by sample over a heart-rate stream."""
+    rest, peak = require_heart_rates(hr_rest, hr_max)
+    a, b = _coefficients(sex)
+    total = 0.0
+    for step, bpm in _intervals(time_s, hr):
+        total += step * _banister_per_minute(bpm, rest, peak, a, b)
+    return total / 60.0
+
+
+def banister_trimp_histogram(
+    hr_seconds: Iterable[tuple[int, float]],
+    hr_rest: float,
+    hr_max: float,
+    sex: Sex | str = Sex.MALE,
+) -> float:
+    """Return Banister's TRIMP from the time spent at each bpm (equal to the stream form)."""
+    rest, peak = require_heart_rates(hr_rest, hr_max)
+    a, b = _coefficients(sex)
+    total = 0.0
+    for bpm, seconds in _checked_histogram(hr_seconds):
+        total += seconds * _banister_per_minute(bpm, rest, peak, a, b)
+    return total / 60.0
+
+
+def edwards_trimp(time_s: Sequence[float], hr: Sequence[float], hr_max: float) -> float:
+    """Return Edwards' TRIMP (zone-weighted minutes) over a heart-rate stream."""
+    peak = require_positive("hr_max", hr_max)
+    total = 0.0
+    for step, bpm in _intervals(time_s, hr):
+        total += step * _edwards_weight(bpm, peak)
+    return total / 60.0
+
+
+def edwards_trimp_histogram(hr_seconds: Iterable[tuple[int, float]], hr_max: float) -> float:
+    """Return Edwards' TRIMP from the time spent at each bpm."""
+    peak = require_positive("hr_max", hr_max)
+    total = 0.0
+    for bpm, seconds in _checked_histogram(hr_seconds):
+        total += seconds * _edwards_weight(bpm, peak)
+    return total / 60.0
+
+
+class BanisterModel:
+    """Banister's per-minute weighting for one athlete, checked once and reused for many runs."""
+
+    __slots__ = ("a", "b", "peak", "rest")
+
+    def __init__(self, hr_rest: float, hr_max: float, sex: Sex | str = Sex.MALE) -> None:
+        """Check the athlete's heart rates and pick the coefficients for `sex`."""
+        self.rest, self.peak = require_heart_rates(hr_rest, hr_max)
+        self.a, self.b = _coefficients(sex)
+
+    @classmethod
+    def for_profile(cls, profile: AthleteProfile) -> BanisterModel:
+        """Return the model of an athlete profile."""
+        return cls(profile.hr_rest, profile.hr_max, profile.sex)
+
+    def per_minute(self, hr: float) -> float:
+        """Return the TRIMP of one minute at `hr`."""
+        return _banister_per_minute(hr, self.rest, self.peak, self.a, self.b)
+
+    def activity(self, activity: Activity) -> float | None:
+        """Return an activity's TRIMP (see `activity_trimp`)."""
+        summary = activity.stream_summary
+        histogram: HrHistogram | None = None
+        if summary is not None and summary.hr_seconds:
+            histogram = tuple(_checked_histogram(summary.hr_seconds))
+        elif activity.streams is not None and activity.streams.heartrate:
+            histogram = hr_histogram(activity.streams.time_s, activity.streams.heartrate)
+        if histogram:
+            return sum(seconds * self.per_minute(bpm) for bpm, seconds in histogram) / 60.0
+        duration = activity.moving_s or activity.elapsed_s
+        if not activity.avg_hr or not duration:
+            return None
+        # Activity has already refused negative or NaN durations and heart rates; inlined because
+        # this line runs once per activity of a ten-year history.
+        hrr = min(max((activity.avg_hr - self.rest) / (self.peak - self.rest), 0.0), 1.0)
+        return duration / 60.0 * hrr * self.a * math.exp(self.b * hrr)
+
+
+def activity_trimp(activity: Activity, profile: AthleteProfile) -> float | None:
+    """
+    Return an activity's Banister TRIMP, or None when it has no heart rate or no duration.
+
+    The heart-rate histogram (or the raw stream) wins over the average: it sees intervals that an
+    average flattens. Without either, the average heart rate over the moving time is used.
+    """
+    return BanisterModel.for_profile(profile).activity(activity)

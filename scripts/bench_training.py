@@ -1,0 +1,181 @@
+"""
+Benchmark of the training engine on a synthetic 10-year daily-running history.
+
+Prints the median time of `compute_snapshot` (budget: well under 25 ms), how many times faster it is
+than a deliberately naive engine that recomputes every day's load from scratch, and the memory the
+history takes (budget: under 15 MB). `bench()` returns the same figures for `scripts/bench`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+import importlib.util
+import math
+from pathlib import Path
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+TRAINING_DIR = (
+    Path(__file__).resolve().parent.parent / "custom_components" / "coach_dyno" / "training"
+)
+
+
+def _load_training() -> ModuleType:
+    """
+    Import the training package on its own, without the integration (and Home Assistant).
+
+    The package only uses relative imports, so it loads under a private name and the integration's
+    `__init__` never runs: the bench measures the engine, not Home Assistant's import time.
+    """
+    name = "_coach_dyno_training_bench"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, TRAINING_DIR / "__init__.py", submodule_search_locations=[str(TRAINING_DIR)]
+    )
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the training package from {TRAINING_DIR}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+training: Any = _load_training()
+
+YEARS = 10
+REPEATS = 15
+NAIVE_DAYS = 90
+SNAPSHOT_BUDGET_MS = 25.0
+MEMORY_BUDGET_MB = 15.0
+TODAY = date(2026, 11, 15)
+
+
+def synthetic_history(years: int = YEARS, seed: int = 7) -> list[Any]:
+    """Return one run a day for `years` years (summary data, a race every ~6 weeks)."""
+    rng = random.Random(seed)
+    first = TODAY - timedelta(days=365 * years - 1)
+    history: list[Any] = []
+    for offset in range(365 * years):
+        day = first + timedelta(days=offset)
+        distance = rng.uniform(5000.0, 21000.0)
+        pace = rng.uniform(270.0, 360.0)
+        history.append(
+            training.Activity(
+                id=10_000_000 + offset,
+                start=datetime(day.year, day.month, day.day, 6, 30, tzinfo=UTC),
+                sport_type="Run",
+                name=f"Morning Run {offset}",
+                distance_m=distance,
+                moving_s=distance / 1000.0 * pace,
+                elapsed_s=distance / 1000.0 * pace + 60.0,
+                elevation_gain_m=rng.uniform(0.0, 150.0),
+                avg_hr=rng.uniform(130.0, 170.0),
+                max_hr=185.0,
+                race=offset % 42 == 0,
+            )
+        )
+    return history
+
+
+def naive_engine(activities: list[Any], profile: Any, today: date, days: int = NAIVE_DAYS) -> float:
+    """
+    Recompute everything from scratch for each of the last 90 days, as a first draft would.
+
+    For every chart day: re-date and re-score every activity, rebuild CTL/ATL from the first day,
+    and rescan the history for that day's week volume. Returns a checksum so nothing is skipped.
+    """
+    zone = training.resolve_time_zone(profile.time_zone)
+    first = min(a.start.astimezone(zone).date() for a in activities)
+    checksum = 0.0
+    for back in range(days):
+        end = today - timedelta(days=back)
+        loads: dict[date, float] = {}
+        for activity in activities:
+            day = activity.start.astimezone(zone).date()
+            if day <= end:
+                loads[day] = loads.get(day, 0.0) + (
+                    training.activity_trimp(activity, profile) or 0.0
+                )
+        ctl = atl = 0.0
+        day = first
+        while day <= end:
+            load = loads.get(day, 0.0)
+            ctl = ctl * math.exp(-1 / 42) + load * (1 - math.exp(-1 / 42))
+            atl = atl * math.exp(-1 / 7) + load * (1 - math.exp(-1 / 7))
+            day += timedelta(days=1)
+        monday = end - timedelta(days=end.weekday())
+        week_m = sum(
+            a.distance_m for a in activities if monday <= a.start.astimezone(zone).date() <= end
+        )
+        checksum += ctl - atl + week_m
+    return checksum
+
+
+def _median_ms(function: Callable[[], object], repeats: int) -> float:
+    """Return the median wall time of `function()` in milliseconds."""
+    samples = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        function()
+        samples.append((time.perf_counter() - started) * 1000.0)
+    return statistics.median(samples)
+
+
+def bench(
+    years: int = YEARS, repeats: int = REPEATS, naive_days: int = NAIVE_DAYS
+) -> dict[str, float]:
+    """Run the benchmark and return its figures (milliseconds, ratio, megabytes)."""
+    profile = training.AthleteProfile(
+        hr_rest=50.0,
+        hr_max=190.0,
+        time_zone="Europe/Berlin",
+        goal=training.GoalRace(
+            race_date=TODAY + timedelta(days=60), distance_m=21097.5, goal_time_s=6300.0
+        ),
+    )
+    training.resolve_time_zone(profile.time_zone)
+
+    tracemalloc.start()
+    history = synthetic_history(years)
+    memory_mb = tracemalloc.get_traced_memory()[0] / 1e6
+    tracemalloc.stop()
+
+    training.compute_snapshot(history, profile, TODAY)  # warm caches before timing
+    snapshot_ms = _median_ms(lambda: training.compute_snapshot(history, profile, TODAY), repeats)
+
+    naive_ms = _median_ms(lambda: naive_engine(history, profile, TODAY, naive_days), 3)
+    return {
+        "activities": float(len(history)),
+        "snapshot_ms": snapshot_ms,
+        "naive_ms": naive_ms,
+        "speedup_vs_naive": naive_ms / snapshot_ms,
+        "history_mb": memory_mb,
+    }
+
+
+def main() -> None:
+    """Print the benchmark with its budgets."""
+    figures = bench()
+    print(f"training: {int(figures['activities'])} activities over {YEARS} years")
+    print(
+        f"  compute_snapshot median {figures['snapshot_ms']:.2f} ms"
+        f" (budget < {SNAPSHOT_BUDGET_MS:.0f} ms)"
+    )
+    print(
+        f"  naive per-day recompute {figures['naive_ms']:.0f} ms:"
+        f" compute_snapshot is {figures['speedup_vs_naive']:.0f}x faster"
+    )
+    print(f"  history memory {figures['history_mb']:.2f} MB (budget < {MEMORY_BUDGET_MB:.0f} MB)")
+
+
+if __name__ == "__main__":
+    main()
