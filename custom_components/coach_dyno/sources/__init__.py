@@ -1,0 +1,1 @@
+"""Where activities come from: the Strava API and its push webhook, exports and watch files."""
