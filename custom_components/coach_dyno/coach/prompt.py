@@ -1,0 +1,441 @@
+"""
+Prompts: who the coach is, what the athlete aims for, and the numbers, in few tokens.
+
+Every prompt is built from the training snapshot alone and has a fixed shape whatever the size of the
+history (at most five recent runs, three similar runs, six weekly fitness points), so a morning
+briefing stays under 1,500 input tokens for one month or ten years of running.
+
+Token estimate (`estimate_tokens`), deliberately pessimistic so a budget that passes here passes at
+Gemini: every digit counts as one token (as if every number were split into single digits, the
+worst case for a number-heavy prompt), every non-ASCII character counts as one token (Vietnamese
+diacritics), and the remaining characters count one token per four, rounded up (the usual rate for
+English). The response schema is sent with the request, so it is counted too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+import json
+import math
+from typing import TYPE_CHECKING, Final, Literal, Protocol
+
+from custom_components.coach_dyno.training import (
+    Activity,
+    RunSummary,
+    activity_efficiency_factor,
+)
+
+from .formatting import distance_unit, distance_value, fmt_distance, fmt_duration, fmt_pace, pace_of
+from .gemini import GeminiRequest, Turn
+from .memory import ConversationMemory
+from .risk import Risk, RiskCode, detect_risks
+from .schemas import ANALYSIS_SCHEMA, BRIEFING_SCHEMA, PLAN_DAYS, WorkoutType
+from .settings import CoachSettings, Persona, Units
+
+if TYPE_CHECKING:
+    from custom_components.coach_dyno.training import TrainingSnapshot
+
+type BriefingKind = Literal["morning", "weekly"]
+
+MAX_RECENT_RUNS: Final = 5
+MAX_SIMILAR_RUNS: Final = 3
+MAX_NAME: Final = 30
+TREND_WEEKS: Final = 6
+MORNING_WORDS: Final = 120
+WEEKLY_WORDS: Final = 200
+ANSWER_WORDS: Final = 120
+
+LANGUAGE_NAMES: Final = {
+    "en": "English",
+    "vi": "Vietnamese (tiếng Việt)",
+    "de": "German",
+    "es": "Spanish",
+    "fr": "French",
+    "it": "Italian",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "nl": "Dutch",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "th": "Thai",
+    "zh": "Chinese",
+}
+
+PERSONA_STYLE: Final = {
+    Persona.SUPPORTIVE: (
+        "Warm and encouraging: notice consistency and progress, turn problems into next steps, "
+        "never guilt."
+    ),
+    Persona.DIRECT: (
+        "Direct and brief: short sentences, the key number, the instruction; no small talk."
+    ),
+    Persona.DATA_NERD: (
+        "Analytical: cite the metrics (CTL, ATL, TSB, ACWR, EF, drift) and say in a few words what "
+        "each means for the athlete."
+    ),
+}
+
+RULES: Final = (
+    "Use only the data given; never invent runs, times or injuries. "
+    "Load is Banister TRIMP. CTL = fitness (42-day), ATL = fatigue (7-day), TSB = CTL - ATL = form "
+    "(below -30 very fatigued, -30 to -10 productive training, above +5 fresh). ACWR = 7-day vs "
+    "28-day load (above 1.5 injury risk). Monotony above 2 = too uniform. Decoupling above 5 % = "
+    "heart-rate drift. About 80 % of running should be easy. If the athlete mentions pain, illness "
+    "or injury, advise rest and a medical professional. Plain text for a chat message: no Markdown "
+    "headings or tables."
+)
+
+# What each phase of the build-up calls for, keyed by TrainingPhase values.
+PHASE_FOCUS: Final = {
+    "base": "aerobic base: mostly easy volume, strides, a growing long run",
+    "build": "add threshold and interval sessions; long run grows; volume up about 5-10 % a week",
+    "peak": "race-specific work at goal pace, highest volume, keep recovery days easy",
+    "taper": "cut volume 30-50 %, keep short goal-pace work, sleep",
+    "race_week": "very little volume, a few strides at race pace, rest; race logistics",
+    "recovery": "after the race: rest and easy running only, no intensity",
+}
+
+REASON_TEXT: Final = {
+    "ahead": "prediction beats the goal",
+    "within_margin": "prediction within a few % of the goal",
+    "behind": "prediction slower than the goal",
+    "no_goal_time": "no goal time set",
+    "no_recent_effort": "no recent effort of 3 km+ to predict from",
+    "race_over": "the race is over",
+}
+
+RISK_TEXT: Final = {
+    RiskCode.ACWR_HIGH: "ACWR {value:.2f} > {limit:.1f}: load spike, injury risk",
+    RiskCode.MONOTONY_HIGH: "monotony {value:.1f} > {limit:.0f}: training too uniform",
+    RiskCode.FORM_VERY_NEGATIVE: "TSB {value:.0f} < {limit:.0f}: very fatigued",
+    RiskCode.HR_DRIFT: "HR drift {value:.1f} % > {limit:.0f} %: aerobic decoupling",
+}
+
+
+class PastRun(Protocol):
+    """What a similar past run must offer (a training Activity or a RunSummary)."""
+
+    @property
+    def start(self) -> datetime:
+        """When it started (timezone-aware)."""
+
+    @property
+    def distance_m(self) -> float:
+        """Distance in meters."""
+
+    @property
+    def moving_s(self) -> float:
+        """Moving time in seconds."""
+
+    @property
+    def avg_hr(self) -> float | None:
+        """Average heart rate."""
+
+    @property
+    def elevation_gain_m(self) -> float:
+        """Climb in meters."""
+
+
+def estimate_tokens(text: str) -> int:
+    """Estimate the tokens of `text` pessimistically (the rule is in the module docstring)."""
+    digits = 0
+    wide = 0
+    for char in text:
+        if char.isdigit():
+            digits += 1
+        elif ord(char) > 127:
+            wide += 1
+    return digits + wide + math.ceil((len(text) - digits - wide) / 4)
+
+
+def estimate_request_tokens(request: GeminiRequest) -> int:
+    """Estimate a whole request's input tokens: system, turns and response schema."""
+    total = estimate_tokens(request.system) + sum(estimate_tokens(t.text) for t in request.turns)
+    if request.schema is not None:
+        total += estimate_tokens(json.dumps(request.schema, separators=(",", ":")))
+    return total
+
+
+def run_summary_of(run: RunSummary | Activity, snapshot: TrainingSnapshot) -> RunSummary:
+    """Return the snapshot's summary of `run` (with TRIMP), or build one from an Activity."""
+    if isinstance(run, RunSummary):
+        return run
+    for known in snapshot.recent_runs:
+        if known.id == run.id:
+            return known
+    summary = run.stream_summary
+    return RunSummary(
+        id=run.id,
+        name=run.name,
+        start=run.start,
+        sport_type=run.sport_type,
+        distance_m=run.distance_m,
+        moving_s=run.moving_s,
+        pace_s_per_km=pace_of(run.distance_m, run.moving_s),
+        avg_hr=run.avg_hr,
+        elevation_gain_m=run.elevation_gain_m,
+        trimp=None,
+        efficiency_factor=activity_efficiency_factor(run),
+        decoupling_pct=None if summary is None else summary.decoupling_pct,
+        race=run.race,
+    )
+
+
+def _num(value: float | None, decimals: int = 1) -> str:
+    """Format a number with fixed decimals, or "-" when unknown."""
+    return "-" if value is None else f"{value:.{decimals}f}"
+
+
+def _race_lines(snapshot: TrainingSnapshot, units: Units) -> list[str]:
+    """Describe the goal, the countdown, the phase and what it calls for, and the prediction."""
+    race = snapshot.race
+    if race is None:
+        return ["Goal race: none set; coach for general fitness and consistency."]
+    name = f'"{race.name[:MAX_NAME]}" ' if race.name else ""
+    phase = str(race.phase)
+    lines = [
+        (
+            f"Goal race: {name}{fmt_distance(race.distance_m, units)} on "
+            f"{race.race_date.isoformat()}, in {race.days_to_race} days ({race.weeks_to_race} "
+            f"weeks). Phase: {phase} ({PHASE_FOCUS.get(phase, phase)})."
+        )
+    ]
+    goal = "none"
+    if race.goal_time_s is not None:
+        goal = f"{fmt_duration(race.goal_time_s)} ({fmt_pace(race.goal_pace_s_per_km, units)})"
+    predicted = "-" if race.predicted_time_s is None else fmt_duration(race.predicted_time_s)
+    riegel = "-" if race.riegel_time_s is None else fmt_duration(race.riegel_time_s)
+    on_track = {True: "yes", False: "no", None: "unknown"}[race.on_track]
+    reason = REASON_TEXT.get(race.reason, race.reason)
+    lines.append(
+        f"Goal time {goal}; predicted {predicted} (VDOT), Riegel {riegel}; "
+        f"on track: {on_track} ({reason})."
+    )
+    return lines
+
+
+def _run_line(run: RunSummary, units: Units) -> str:
+    """Describe one run in one line."""
+    parts = [
+        f"{run.start.date().isoformat()} {run.start:%a}",
+        f'"{run.name[:MAX_NAME]}"' if run.name else "",
+        fmt_distance(run.distance_m, units),
+        fmt_duration(run.moving_s),
+        fmt_pace(run.pace_s_per_km, units),
+    ]
+    if run.avg_hr:
+        parts.append(f"HR {run.avg_hr:.0f}")
+    if run.elevation_gain_m:
+        parts.append(f"+{run.elevation_gain_m:.0f} m")
+    if run.trimp is not None:
+        parts.append(f"TRIMP {run.trimp:.0f}")
+    if run.efficiency_factor is not None:
+        parts.append(f"EF {run.efficiency_factor:.2f}")
+    if run.decoupling_pct is not None:
+        parts.append(f"drift {run.decoupling_pct:.1f}%")
+    if run.race:
+        parts.append("RACE")
+    return " ".join(part for part in parts if part)
+
+
+def _past_line(run: PastRun, units: Units) -> str:
+    """Describe a similar past run in one line."""
+    parts = [
+        run.start.date().isoformat(),
+        fmt_distance(run.distance_m, units),
+        fmt_pace(pace_of(run.distance_m, run.moving_s), units),
+    ]
+    if run.avg_hr:
+        parts.append(f"HR {run.avg_hr:.0f}")
+    if run.elevation_gain_m:
+        parts.append(f"+{run.elevation_gain_m:.0f} m")
+    return " ".join(parts)
+
+
+def _ctl_trend(snapshot: TrainingSnapshot) -> str:
+    """Return CTL at weekly steps over the last weeks, oldest first."""
+    daily = snapshot.load.daily
+    points = [daily[index].ctl for index in range(len(daily) - 1, -1, -7)][:TREND_WEEKS]
+    return " > ".join(f"{ctl:.0f}" for ctl in reversed(points))
+
+
+def risk_line(risks: Sequence[Risk]) -> str:
+    """Describe the detected flags in a compact English line."""
+    if not risks:
+        return "none"
+    return "; ".join(
+        RISK_TEXT[risk.code].format(value=risk.value, limit=risk.limit) for risk in risks
+    )
+
+
+def athlete_context(
+    snapshot: TrainingSnapshot,
+    units: Units,
+    *,
+    risks: Sequence[Risk] | None = None,
+    runs: int = MAX_RECENT_RUNS,
+) -> str:
+    """Build the compact numeric summary every prompt starts from."""
+    unit = distance_unit(units)
+    volume = snapshot.volume
+    load = snapshot.load
+
+    def km(meters: float) -> str:
+        return f"{distance_value(meters, units):.1f}"
+
+    lines = [f"Today: {snapshot.today.isoformat()} ({snapshot.today:%A})."]
+    lines += _race_lines(snapshot, units)
+    if snapshot.paces is not None and snapshot.vdot is not None:
+        paces = snapshot.paces
+        lines.append(
+            f"VDOT {snapshot.vdot:.1f}; paces: easy {fmt_pace(paces.easy, units)}, "
+            f"marathon {fmt_pace(paces.marathon, units)}, "
+            f"threshold {fmt_pace(paces.threshold, units)}, "
+            f"interval {fmt_pace(paces.interval, units)}, "
+            f"repetition {fmt_pace(paces.repetition, units)}."
+        )
+    else:
+        lines.append("VDOT unknown (no recent effort of 3 km or more).")
+    lines.append(
+        f"Load: CTL {load.ctl:.1f}, ATL {load.atl:.1f}, TSB {load.tsb:.1f}, "
+        f"ACWR {_num(load.acwr, 2)}, monotony {_num(load.monotony)}, strain {_num(load.strain, 0)}; "
+        f"TRIMP 7d {load.trimp_7d:.0f}, today {load.trimp_today:.0f}."
+    )
+    if load.daily:
+        lines.append(f"CTL weekly, oldest first: {_ctl_trend(snapshot)}.")
+    if load.missing_hr_7d:
+        lines.append(f"{load.missing_hr_7d} run(s) this week had no heart rate (load understated).")
+    lines.append(
+        f"Volume {unit} (runs): this week {km(volume.this_week.distance_m)} "
+        f"({volume.this_week.count}), last week {km(volume.last_week.distance_m)} "
+        f"({volume.last_week.count}), 7d {km(volume.rolling_7d.distance_m)}, "
+        f"28d {km(volume.rolling_28d.distance_m)} ({volume.rolling_28d.count}), "
+        f"this month {km(volume.this_month.distance_m)}, last month "
+        f"{km(volume.last_month.distance_m)}, this year {km(volume.this_year.distance_m)} "
+        f"({volume.this_year.count}), last year {km(volume.last_year.distance_m)}."
+    )
+    if snapshot.days_since_last_run is not None:
+        lines.append(f"Days since last run: {snapshot.days_since_last_run}.")
+    lines.append(f"Flags: {risk_line(detect_risks(snapshot) if risks is None else risks)}.")
+    if snapshot.recent_runs and runs:
+        lines.append("Last runs, newest first:")
+        lines += [f"- {_run_line(run, units)}" for run in snapshot.recent_runs[:runs]]
+    return "\n".join(lines)
+
+
+def system_instruction(settings: CoachSettings, *, structured: bool) -> str:
+    """Build the system instruction: persona, rules, language and units."""
+    language = LANGUAGE_NAMES.get(settings.language, f"the language with code {settings.language}")
+    lines = [
+        f"You are Coach Dyno, the athlete's running coach. {PERSONA_STYLE[settings.persona]}",
+        RULES,
+        f"Write all text in {language}."
+        + (" JSON keys and enum values stay in English." if structured else ""),
+    ]
+    if settings.units is Units.IMPERIAL:
+        lines.append(
+            "Use miles and min/mi in text."
+            + (
+                " JSON distance_km and target_pace_s_per_km stay metric (1 mi = 1.609 km)."
+                if structured
+                else ""
+            )
+        )
+    else:
+        lines.append("Use km and min/km.")
+    return "\n".join(lines)
+
+
+def _plan_task(start: date) -> str:
+    """Explain how to fill the `days` array."""
+    end = start + timedelta(days=PLAN_DAYS - 1)
+    kinds = ", ".join(kind.value for kind in WorkoutType)
+    return (
+        f'"days": the plan from {start.isoformat()} to {end.isoformat()}, one entry per date '
+        f"(type: {kinds}); rest has distance_km 0; distances fit the recent volume, the phase and "
+        "the flags; target paces come from the VDOT paces."
+    )
+
+
+def briefing_request(
+    snapshot: TrainingSnapshot,
+    kind: BriefingKind,
+    settings: CoachSettings,
+    plan_start: date,
+    similar: Sequence[PastRun] = (),
+) -> GeminiRequest:
+    """Build the morning briefing or weekly report request: a text and a 7-day plan, one call."""
+    lines = [athlete_context(snapshot, settings.units)]
+    if similar and snapshot.latest_run is not None:
+        lines.append("Runs most like the last one, for comparison:")
+        lines += [f"- {_past_line(run, settings.units)}" for run in similar[:MAX_SIMILAR_RUNS]]
+    if kind == "weekly":
+        task = (
+            f'Task: the weekly report. "text": at most {WEEKLY_WORDS} words: the week\'s volume '
+            "against last week and the 4-week average, the load and form trend, progress toward "
+            "the goal, next week's focus."
+        )
+    else:
+        task = (
+            f'Task: this morning\'s briefing. "text": at most {MORNING_WORDS} words: how recovered '
+            "the athlete is, today's session and why, one thing to watch, the race countdown."
+        )
+    lines.append(f"{task} {_plan_task(plan_start)}")
+    return GeminiRequest(
+        system=system_instruction(settings, structured=True),
+        turns=(Turn("user", "\n".join(lines)),),
+        schema=BRIEFING_SCHEMA,
+        temperature=0.6,
+    )
+
+
+def analysis_request(
+    snapshot: TrainingSnapshot,
+    run: RunSummary,
+    similar: Sequence[PastRun],
+    settings: CoachSettings,
+) -> GeminiRequest:
+    """Build a post-run analysis request: summary, what went well, risk flags, next sessions."""
+    units = settings.units
+    risks = detect_risks(snapshot, run)
+    lines = [
+        athlete_context(snapshot, units, risks=risks, runs=MAX_RECENT_RUNS),
+        f"Run to analyse: {_run_line(run, units)}.",
+    ]
+    if similar:
+        lines.append("Similar past runs:")
+        lines += [f"- {_past_line(past, units)}" for past in similar[:MAX_SIMILAR_RUNS]]
+    else:
+        lines.append("Similar past runs: none.")
+    lines.append(
+        'Task: analyse this run. "summary": 2-3 sentences comparing it with the similar runs '
+        '(pace at heart rate, drift). "went_well": up to 3 points. "risk_flags": each flag above '
+        'in plain words plus any other clear risk, empty if none. "next_sessions": the next 2-3 '
+        "sessions, target paces from the VDOT paces."
+    )
+    return GeminiRequest(
+        system=system_instruction(settings, structured=True),
+        turns=(Turn("user", "\n".join(lines)),),
+        schema=ANALYSIS_SCHEMA,
+        temperature=0.4,
+    )
+
+
+def ask_request(
+    snapshot: TrainingSnapshot,
+    question: str,
+    memory: ConversationMemory,
+    settings: CoachSettings,
+) -> GeminiRequest:
+    """Build a question request: the data in the system instruction, the turns so far, then it."""
+    system = (
+        f"{system_instruction(settings, structured=False)}\n"
+        f"Answer in at most {ANSWER_WORDS} words unless asked for more; if the data cannot answer, "
+        f"say so.\nATHLETE DATA\n{athlete_context(snapshot, settings.units)}"
+    )
+    turns: list[Turn] = []
+    for exchange in memory:
+        turns += [Turn("user", exchange.question), Turn("model", exchange.answer)]
+    turns.append(Turn("user", question))
+    return GeminiRequest(system=system, turns=tuple(turns), schema=None, temperature=0.7)

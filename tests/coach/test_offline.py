@@ -1,0 +1,461 @@
+"""The offline coach: risk flags, the 7-day plan, briefings, analyses and answers in en and vi."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from custom_components.coach_dyno.coach import CoachSettings, Persona, RiskCode, Units, WorkoutType
+from custom_components.coach_dyno.coach.offline import (
+    DELOAD_FACTOR,
+    HARD,
+    PHASE_FACTOR,
+    STARTER_WEEKLY_KM,
+    analyze_run,
+    answer,
+    form_state,
+    morning_briefing,
+    plan_week,
+    question_topic,
+    risk_messages,
+    weekly_report,
+    weekly_target_km,
+)
+from custom_components.coach_dyno.coach.risk import detect_risks
+from custom_components.coach_dyno.training import (
+    Activity,
+    TrainingPhase,
+    TrainingSnapshot,
+    compute_snapshot,
+)
+from tests.coach.history import RACE_DAY, TODAY, history, profile, snapshot, with_load
+
+EN = CoachSettings()
+VI = CoachSettings(language="vi")
+
+
+def _past(pace: float, hr: float | None, km: float = 8.0) -> Activity:
+    """Return a past run at `pace` s/km and average heart rate `hr`."""
+    return Activity(
+        id=int(pace * 10),
+        start=datetime(2026, 9, 1, 7, tzinfo=UTC),
+        sport_type="Run",
+        distance_m=km * 1000,
+        moving_s=km * pace,
+        avg_hr=hr,
+    )
+
+
+# --- risk flags -----------------------------------------------------------------------------
+
+
+def test_flags_fire_strictly_beyond_their_limits(year_snapshot: TrainingSnapshot) -> None:
+    calm = with_load(year_snapshot, acwr=1.5, monotony=2.0, tsb=-30.0)
+    run = replace(year_snapshot.recent_runs[0], decoupling_pct=5.0)
+    assert detect_risks(calm, run) == ()
+    hot = with_load(year_snapshot, acwr=1.51, monotony=2.01, tsb=-30.1)
+    drifting = replace(run, decoupling_pct=5.1)
+    codes = [risk.code for risk in detect_risks(hot, drifting)]
+    assert codes == [
+        RiskCode.ACWR_HIGH,
+        RiskCode.MONOTONY_HIGH,
+        RiskCode.FORM_VERY_NEGATIVE,
+        RiskCode.HR_DRIFT,
+    ]
+    assert detect_risks(with_load(year_snapshot, acwr=None, monotony=None)) == ()
+
+
+def test_drift_of_the_latest_run_counts_only_while_recent(year_snapshot: TrainingSnapshot) -> None:
+    latest = year_snapshot.latest_run
+    assert latest is not None
+    drifting = replace(latest, decoupling_pct=8.0)
+    recent = replace(
+        year_snapshot, latest_run=replace(drifting, start=datetime(2026, 11, 2, 7, tzinfo=UTC))
+    )
+    stale = replace(
+        year_snapshot, latest_run=replace(drifting, start=datetime(2026, 10, 20, 7, tzinfo=UTC))
+    )
+    assert [r.code for r in detect_risks(recent)] == [RiskCode.HR_DRIFT]
+    assert detect_risks(stale) == ()
+
+
+def test_risk_messages_in_both_languages(year_snapshot: TrainingSnapshot) -> None:
+    risks = detect_risks(with_load(year_snapshot, acwr=1.62, tsb=-34.6))
+    assert risk_messages(risks, EN) == (
+        "Load spike: ACWR 1.62 (above 1.5). Keep the next days easy to limit injury risk.",
+        "Form (TSB) -35 (below -30): you are very fatigued; rest or a recovery run today.",
+    )
+    vietnamese = risk_messages(risks, VI)
+    assert vietnamese[0].startswith("Tải tăng đột ngột: ACWR 1,62")
+    assert "rất mệt" in vietnamese[1]
+
+
+@pytest.mark.parametrize(
+    ("tsb", "key"),
+    [
+        (-31, "form.very_tired"),
+        (-30, "form.productive"),
+        (-11, "form.productive"),
+        (-10, "form.balanced"),
+        (5, "form.balanced"),
+        (6, "form.fresh"),
+        (15, "form.fresh"),
+        (16, "form.very_fresh"),
+    ],
+)
+def test_form_reading(tsb: float, key: str) -> None:
+    assert form_state(tsb) == key
+
+
+# --- the 7-day plan -------------------------------------------------------------------------
+
+
+def test_plan_follows_the_week_and_the_volume(year_snapshot: TrainingSnapshot) -> None:
+    plan = plan_week(year_snapshot, TODAY, EN)
+    assert [day.date for day in plan] == [TODAY + timedelta(days=i) for i in range(7)]
+    by_weekday = {day.date.weekday(): day for day in plan}
+    assert by_weekday[0].type is by_weekday[4].type is WorkoutType.REST
+    assert by_weekday[6].type is WorkoutType.LONG
+    # Base phase: strides on Tuesday, short repetitions on Thursday.
+    assert by_weekday[1].description.startswith("Easy, then 6 x 20 s strides")
+    assert by_weekday[3].type is WorkoutType.REPETITION
+    average = year_snapshot.volume.rolling_28d.distance_m / 4000
+    target = average * PHASE_FACTOR["base"]
+    assert weekly_target_km(year_snapshot) == pytest.approx(target)
+    assert abs(sum(day.distance_km for day in plan) - target) <= 3
+    paces = year_snapshot.paces
+    assert paces is not None
+    assert by_weekday[3].target_pace_s_per_km == round(paces.repetition, 1)
+    assert by_weekday[6].target_pace_s_per_km == round(paces.easy, 1)
+    assert by_weekday[0].target_pace_s_per_km is None
+
+
+def test_plan_backs_off_after_a_load_spike(year_snapshot: TrainingSnapshot) -> None:
+    spiked = with_load(year_snapshot, acwr=1.8)
+    plan = plan_week(spiked, TODAY, EN)
+    average = year_snapshot.volume.rolling_28d.distance_m / 4000
+    assert weekly_target_km(spiked) == pytest.approx(average * DELOAD_FACTOR)
+    assert plan[0].type is WorkoutType.REST
+    assert not [day for day in plan[:3] if day.type in HARD]
+
+
+def test_plan_for_a_new_runner() -> None:
+    empty = compute_snapshot([], profile(goal=False), TODAY)
+    plan = plan_week(empty, TODAY, EN)
+    assert weekly_target_km(empty) == STARTER_WEEKLY_KM
+    runs = [day for day in plan if day.type is not WorkoutType.REST]
+    assert len(runs) == 4
+    assert all(day.target_pace_s_per_km is None for day in plan)
+    # Without a goal, Tuesday is a tempo run.
+    assert next(day for day in plan if day.date.weekday() == 1).type is WorkoutType.TEMPO
+
+
+@pytest.mark.parametrize(("weekly_km", "days"), [(10, 3), (20, 4), (40, 5), (80, 6)])
+def test_running_days_grow_with_volume(
+    year_snapshot: TrainingSnapshot, weekly_km: float, days: int
+) -> None:
+    volume = replace(year_snapshot.volume.rolling_28d, distance_m=weekly_km * 4000)
+    snap = replace(year_snapshot, volume=replace(year_snapshot.volume, rolling_28d=volume))
+    plan = plan_week(snap, TODAY, EN)
+    assert len([day for day in plan if day.type is not WorkoutType.REST]) == days
+
+
+def test_long_run_is_capped_by_the_race(year_snapshot: TrainingSnapshot) -> None:
+    volume = replace(year_snapshot.volume.rolling_28d, distance_m=150 * 4000)
+    snap = replace(year_snapshot, volume=replace(year_snapshot.volume, rolling_28d=volume))
+    long_run = next(day for day in plan_week(snap, TODAY, EN) if day.type is WorkoutType.LONG)
+    assert long_run.distance_km == 23.0  # 1.1 x the half marathon, to the half kilometre
+
+
+def test_race_week_plan() -> None:
+    today = RACE_DAY - timedelta(days=3)
+    snap = compute_snapshot(history(200, end=today), profile(), today)
+    assert snap.race is not None
+    assert snap.race.phase is TrainingPhase.RACE_WEEK
+    plan = {day.date: day for day in plan_week(snap, today, EN)}
+    race = plan[RACE_DAY]
+    assert (race.type, race.distance_km, race.title) == (WorkoutType.RACE, 21.1, "Race day")
+    assert race.target_pace_s_per_km == round(snap.race.goal_pace_s_per_km or 0, 1)
+    assert plan[RACE_DAY - timedelta(days=1)].type is WorkoutType.REST
+    shakeout = plan[RACE_DAY - timedelta(days=2)]
+    assert (shakeout.type, shakeout.distance_km) == (WorkoutType.EASY, 3.0)
+    assert "strides" in shakeout.description
+    # Two days off after the race, then nothing harder than a recovery run.
+    after = [plan[RACE_DAY + timedelta(days=i)].type for i in (1, 2, 3)]
+    assert after[:2] == [WorkoutType.REST, WorkoutType.REST]
+    assert after[2] in (WorkoutType.REST, WorkoutType.RECOVERY)
+    text = morning_briefing(snap, tuple(plan.values()), EN)
+    assert "City Half in 3 days (0 weeks), race week phase" in text
+
+
+def test_race_day_briefing() -> None:
+    snap = compute_snapshot(history(200, end=RACE_DAY), profile(), RACE_DAY)
+    text = morning_briefing(snap, plan_week(snap, RACE_DAY, EN), EN)
+    assert "Today is race day: 21.1 km, goal pace 4:59/km." in text
+
+
+def test_after_the_race_only_easy_running() -> None:
+    today = RACE_DAY + timedelta(days=10)
+    snap = compute_snapshot(history(300, end=today), profile(), today)
+    plan = plan_week(snap, today, EN)
+    assert not [day for day in plan if day.type in HARD]
+    text = morning_briefing(snap, plan, EN)
+    assert "Your race was 10 days ago: time to recover." in text
+
+
+def test_plan_in_vietnamese(year_snapshot: TrainingSnapshot) -> None:
+    titles = {day.type: day.title for day in plan_week(year_snapshot, TODAY, VI)}
+    assert titles[WorkoutType.REST] == "Ngày nghỉ"
+    assert titles[WorkoutType.LONG] == "Chạy dài"
+
+
+# --- briefings ------------------------------------------------------------------------------
+
+
+def test_morning_briefing_by_persona(year_snapshot: TrainingSnapshot) -> None:
+    plan = plan_week(year_snapshot, TODAY, EN)
+    supportive = morning_briefing(year_snapshot, plan, EN)
+    direct = morning_briefing(year_snapshot, plan, CoachSettings(persona=Persona.DIRECT))
+    nerd = morning_briefing(year_snapshot, plan, CoachSettings(persona=Persona.DATA_NERD))
+    assert supportive.startswith("Good morning!")
+    assert supportive.endswith("Consistency wins: one good day at a time.")
+    assert direct.startswith("Form (TSB)")
+    assert "CTL " in nerd
+    assert "ACWR " in nerd
+    assert "CTL " not in supportive
+    today = plan[0]
+    assert f"Today: {today.title}, {today.distance_km:.1f} km at " in supportive
+    assert "City Half in 133 days (19 weeks), base phase" in supportive
+    assert "Predicted 1:5" in supportive
+    assert "goal 1:45:00: behind the goal for now." in supportive
+
+
+def test_morning_briefing_flags_and_rest(year_snapshot: TrainingSnapshot) -> None:
+    tired = with_load(year_snapshot, tsb=-36.0)
+    text = morning_briefing(tired, plan_week(tired, TODAY, EN), EN)
+    assert "Today: rest day." in text
+    assert "very fatigued; rest or a recovery run today" in text
+
+
+def test_morning_briefing_without_runs_or_goal() -> None:
+    empty = compute_snapshot([], profile(goal=False), TODAY)
+    text = morning_briefing(empty, plan_week(empty, TODAY, VI), VI)
+    assert text.startswith("Chào buổi sáng! Chưa có buổi chạy nào")
+    no_goal = snapshot(200, goal=False)
+    assert "No goal race set" in morning_briefing(no_goal, plan_week(no_goal, TODAY, EN), EN)
+
+
+def test_morning_briefing_in_vietnamese_and_imperial(year_snapshot: TrainingSnapshot) -> None:
+    settings = CoachSettings(language="vi", units=Units.IMPERIAL)
+    text = morning_briefing(year_snapshot, plan_week(year_snapshot, TODAY, settings), settings)
+    assert text.startswith("Chào buổi sáng! Phong độ (TSB)")
+    assert " mi " in text
+    assert "/mi" in text
+    assert "giai đoạn nền tảng" in text
+
+
+def test_weekly_report(year_snapshot: TrainingSnapshot) -> None:
+    plan = plan_week(year_snapshot, TODAY + timedelta(days=1), EN)
+    text = weekly_report(year_snapshot, plan, EN)
+    last = year_snapshot.volume.last_week
+    assert text.startswith(
+        f"Weekly report. Last week: {last.distance_m / 1000:.1f} km in {last.count} runs"
+    )
+    assert "against the 4-week average of" in text
+    assert "four weeks ago" in text
+    assert "key sessions: Thu short repetitions" in text
+    sunday = compute_snapshot(
+        history(365, end=TODAY + timedelta(days=5)), profile(), TODAY + timedelta(days=5)
+    )
+    assert weekly_report(sunday, plan, EN).startswith("Weekly report. This week:")
+
+
+def test_weekly_report_of_an_easy_week_in_vietnamese() -> None:
+    today = RACE_DAY + timedelta(days=10)
+    snap = compute_snapshot(history(300, end=today), profile(), today)
+    plan = plan_week(snap, today + timedelta(days=1), VI)
+    text = weekly_report(snap, plan, VI)
+    assert text.startswith("Báo cáo tuần. Tuần trước:")
+    assert "toàn bộ chạy nhẹ" in text
+
+
+def test_weekly_report_without_history() -> None:
+    empty = compute_snapshot([], profile(goal=False), TODAY)
+    text = weekly_report(empty, plan_week(empty, TODAY, EN), EN)
+    assert "0 runs, 0:00 moving (+0 % against the 4-week average of 0.0 km)" in text
+    assert "No goal race set" in text
+
+
+# --- analysis -------------------------------------------------------------------------------
+
+
+def test_analysis_of_a_faster_run_at_lower_heart_rate(year_snapshot: TrainingSnapshot) -> None:
+    run = replace(
+        year_snapshot.recent_runs[0],
+        pace_s_per_km=330.0,
+        avg_hr=140.0,
+        decoupling_pct=2.4,
+        race=False,
+    )
+    content = analyze_run(
+        year_snapshot, run, [_past(340, 146), _past(344, 150), _past(336, None)], EN
+    )
+    assert (
+        "Against 3 similar runs (5:40/km, HR 148), you were 10 s/km faster at a lower heart rate."
+        in (content.summary)
+    )
+    assert "A sign of improving fitness." in content.summary
+    assert content.went_well[:2] == (
+        "Faster than similar runs at the same or lower heart rate.",
+        "Steady aerobic effort: heart-rate drift only 2.4 %.",
+    )
+    assert content.risk_flags == ()
+    assert 0 < len(content.next_sessions) <= 3
+    assert all(session.type is not WorkoutType.REST for session in content.next_sessions)
+
+
+def test_analysis_of_a_hard_day(year_snapshot: TrainingSnapshot) -> None:
+    run = replace(
+        year_snapshot.recent_runs[0], pace_s_per_km=350.0, avg_hr=160.0, decoupling_pct=7.2
+    )
+    content = analyze_run(year_snapshot, run, [_past(340, 150)], VI)
+    assert "bạn chậm hơn 10 giây/km với nhịp tim cao hơn" in content.summary
+    assert "Có thể do mệt, trời nóng hoặc địa hình." in content.summary
+    assert content.risk_flags == (
+        "Nhịp tim trôi 7,2 % (trên 5 %): có thể do trời nóng, thiếu nước hoặc pace vượt quá sức bền hiếu khí.",
+    )
+
+
+def test_analysis_highlights(year_snapshot: TrainingSnapshot) -> None:
+    paces = year_snapshot.paces
+    assert paces is not None
+    longest = replace(
+        year_snapshot.recent_runs[0],
+        distance_m=30000.0,
+        pace_s_per_km=paces.easy + 10,
+        decoupling_pct=None,
+        race=True,
+        avg_hr=None,
+    )
+    content = analyze_run(year_snapshot, longest, [], EN)
+    assert content.summary.endswith("No similar past runs to compare with yet.")
+    assert content.went_well == ("Race completed: well done.", "Your longest run of recent weeks.")
+    easy = replace(longest, race=False, distance_m=6000.0)
+    assert analyze_run(year_snapshot, easy, [], EN).went_well == ("Easy pace kept truly easy.",)
+    plain = replace(easy, pace_s_per_km=paces.threshold)
+    assert analyze_run(year_snapshot, plain, [], EN).went_well == (
+        "Another run in the bank: consistency builds fitness.",
+    )
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("How far did I run this week?", "distance"),
+        ("how many miles this month", "distance"),
+        ("How is my form?", "form"),
+        ("Am I tired?", "form"),
+        ("When is my race?", "race"),
+        ("Am I on track for my goal time?", "prediction"),
+        ("What are my paces?", "paces"),
+        ("What was my last run like?", "last_run"),
+        ("What should I run today?", "today"),
+        ("Tell me a joke", None),
+        ("Tuần này tôi chạy bao xa?", "distance"),
+        ("Tuan nay toi chay bao xa", "distance"),
+        ("Phong độ của tôi thế nào?", "form"),
+        ("Còn bao lâu đến giải chạy?", "race"),
+        ("Dự đoán thành tích của tôi", "prediction"),
+        ("Buổi chạy gần nhất của tôi?", "last_run"),
+        ("Hôm nay tôi nên chạy gì?", "today"),
+        ("Tốc độ của tôi?", "paces"),
+        ("Giải thích giúp tôi", None),
+    ],
+)
+def test_question_topics(question: str, topic: str | None) -> None:
+    assert question_topic(question) == topic
+
+
+def test_answers_from_the_numbers(year_snapshot: TrainingSnapshot) -> None:
+    volume = year_snapshot.volume
+    assert answer(year_snapshot, "How far did I run this week?", EN) == (
+        f"This week: {volume.this_week.distance_m / 1000:.1f} km in {volume.this_week.count} runs; "
+        f"last week {volume.last_week.distance_m / 1000:.1f} km; "
+        f"last 7 days {volume.rolling_7d.distance_m / 1000:.1f} km; "
+        f"this month {volume.this_month.distance_m / 1000:.1f} km."
+    )
+    tsb = f"{year_snapshot.load.tsb:+.0f}"
+    assert answer(year_snapshot, "How is my form?", EN).startswith(f"Form (TSB) {tsb}: ")
+    assert answer(year_snapshot, "When is my race?", EN).startswith("City Half in 133 days")
+    assert answer(year_snapshot, "Am I on track?", EN).startswith("Predicted 1:5")
+    assert answer(year_snapshot, "What are my paces?", EN).startswith("Your paces (VDOT ")
+    latest = year_snapshot.latest_run
+    assert latest is not None
+    assert answer(year_snapshot, "my last run?", EN).startswith(
+        f"Last run, {latest.start.date().isoformat()}: {latest.name}, "
+        f"{latest.distance_m / 1000:.1f} km in "
+    )
+    unnamed = replace(year_snapshot, latest_run=replace(latest, name="", avg_hr=None))
+    assert answer(unnamed, "my last run?", EN).startswith(
+        f"Last run, {latest.start.date().isoformat()}: {latest.distance_m / 1000:.1f} km"
+    )
+    assert "HR" not in answer(unnamed, "my last run?", EN)
+    today = plan_week(year_snapshot, TODAY, EN)[0]
+    assert answer(year_snapshot, "What should I do today?", EN).endswith(today.description)
+    fallback = answer(year_snapshot, "Tell me a joke", EN)
+    assert fallback.startswith("I am the offline coach")
+    assert "Right now: " in fallback
+
+
+def test_answers_in_vietnamese_and_miles(year_snapshot: TrainingSnapshot) -> None:
+    settings = CoachSettings(language="vi", units=Units.IMPERIAL)
+    assert answer(year_snapshot, "Tuần này tôi chạy bao xa?", settings).startswith("Tuần này: ")
+    assert " mi" in answer(year_snapshot, "Tuần này tôi chạy bao xa?", settings)
+    assert answer(year_snapshot, "Còn bao lâu đến giải chạy?", settings).startswith(
+        "City Half còn 133 ngày"
+    )
+    assert answer(year_snapshot, "xyz", settings).startswith("Tôi là huấn luyện viên ngoại tuyến")
+
+
+def test_answers_without_data() -> None:
+    empty = compute_snapshot([], profile(goal=False), TODAY)
+    assert answer(empty, "When is my race?", EN).startswith("No goal race set")
+    assert answer(empty, "Predict my time", EN).startswith("No goal race set")
+    assert answer(empty, "What are my paces?", EN).startswith("No VDOT yet")
+    assert answer(empty, "What was my last run?", EN) == "No runs recorded yet."
+    unpredicted = compute_snapshot([], profile(), TODAY)
+    assert answer(unpredicted, "Am I on track?", EN) == (
+        "No prediction yet: I need a recent run of 3 km or more."
+    )
+
+
+def test_prediction_without_goal_time(year_snapshot: TrainingSnapshot) -> None:
+    race = year_snapshot.race
+    assert race is not None
+    untimed = replace(year_snapshot, race=replace(race, goal_time_s=None, on_track=None))
+    assert answer(untimed, "predict", EN).startswith("Predicted 1:5")
+    assert "goal" not in answer(untimed, "predict", EN)
+    ahead = replace(year_snapshot, race=replace(race, on_track=True, reason="ahead"))
+    assert answer(ahead, "predict", EN).endswith("ahead of the goal.")
+
+
+def test_briefing_without_vdot_or_today_in_the_plan(year_snapshot: TrainingSnapshot) -> None:
+    unpaced = replace(year_snapshot, paces=None, vdot=None)
+    plan = plan_week(unpaced, TODAY, CoachSettings(persona=Persona.DIRECT))
+    text = morning_briefing(unpaced, plan, CoachSettings(persona=Persona.DIRECT))
+    assert f"Today: {plan[0].title}, {plan[0].distance_km:.1f} km." in text
+    later = plan_week(year_snapshot, TODAY + timedelta(days=1), EN)
+    assert "Today:" not in morning_briefing(year_snapshot, later, EN)
+
+
+def test_analysis_of_a_run_like_the_others(year_snapshot: TrainingSnapshot) -> None:
+    run = replace(year_snapshot.recent_runs[0], pace_s_per_km=340.0, avg_hr=150.0)
+    content = analyze_run(year_snapshot, run, [_past(341, 150.5)], EN)
+    assert "you were 1 s/km faster." in content.summary
+    assert "fitness" not in content.summary
+    assert "Fatigue" not in content.summary
