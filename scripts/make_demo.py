@@ -3,7 +3,7 @@ Generate the bundled demo: a synthetic Strava export of a plausible runner's las
 
 Nobody's data: every number comes from a seeded random model of a runner (resting HR 52, max 188) who
 trains four to six times a week towards a sub-1:45 half marathon, with easy runs, long runs, tempo and
-interval sessions, a recovery week every fourth week, a short break, and three races. The output is what
+interval sessions, a recovery week every fourth week, a short break, and four races. The output is what
 Strava's "Download your data" produces, trimmed to what the coach reads: `activities.csv` with Strava's
 columns for every run, and `activities/` with the files of the most recent runs in a mix of formats.
 
@@ -185,6 +185,7 @@ def plan(end: date, rng: random.Random) -> list[Run]:
         WEEKS - 74: ("10k", "Lakeside 10K"),
         WEEKS - 44: ("half", "Riverside Half Marathon"),
         WEEKS - 17: ("10k", "Autumn City 10K"),
+        WEEKS - 4: ("10k", "Harbour 10K"),  # a tune-up, so the goal-race prediction is fresh
     }
     break_weeks = {WEEKS - 58, WEEKS - 57}  # a fortnight off: holidays, a cold
     runs: list[Run] = []
