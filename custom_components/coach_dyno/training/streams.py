@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import math
 from typing import Final
 
-from .activity import Activity, Streams, StreamSummary
+from .activity import Activity, HrHistogram, Streams, StreamSummary
 from .trimp import MAX_SAMPLE_GAP_S, hr_histogram
 
 MIN_DECOUPLING_S: Final = 20 * 60.0
@@ -86,8 +86,8 @@ def summarize_streams(streams: Streams) -> StreamSummary:
     """Reduce streams to what every metric needs: HR histogram, EF and aerobic decoupling."""
     hr = streams.heartrate
     if hr is None:
-        return StreamSummary(hr_seconds=())
-    histogram = hr_histogram(streams.time_s, hr)
+        return StreamSummary()
+    histogram = HrHistogram(hr_histogram(streams.time_s, hr))
     distance = streams.distance_m
     if distance is None:
         return StreamSummary(hr_seconds=histogram)

@@ -184,13 +184,14 @@ class BanisterModel:
     def activity(self, activity: Activity) -> float | None:
         """Return an activity's TRIMP (see `activity_trimp`)."""
         summary = activity.stream_summary
-        histogram: HrHistogram | None = None
         if summary is not None and summary.hr_seconds:
-            histogram = tuple(_checked_histogram(summary.hr_seconds))
-        elif activity.streams is not None and activity.streams.heartrate:
+            return summary.hr_seconds.weighted_minutes(
+                (self.rest, self.peak, self.a, self.b), self.per_minute
+            )
+        if activity.streams is not None and activity.streams.heartrate:
             histogram = hr_histogram(activity.streams.time_s, activity.streams.heartrate)
-        if histogram:
-            return sum(seconds * self.per_minute(bpm) for bpm, seconds in histogram) / 60.0
+            if histogram:
+                return sum(seconds * self.per_minute(bpm) for bpm, seconds in histogram) / 60.0
         duration = activity.moving_s or activity.elapsed_s
         if not activity.avg_hr or not duration:
             return None
