@@ -179,9 +179,9 @@ def setup_sections(
                 figures["first_setup_max_stall_ms"] <= STALL_FINDING_MS,
             ),
             Line(
-                "  of which parsing the store",
+                "parsing the stored history",
                 f"{figures['store_parse_ms']:.1f} ms",
-                "Activity.from_dict for every activity, on the loop",
+                "Activity.from_dict for every activity, in the executor",
             ),
         ],
         notes,

@@ -412,7 +412,7 @@ async def _history_memory_mb(activities: list[dict[str, Any]], entry_id: str) ->
 
 
 def _parse_ms(activities: list[dict[str, Any]], repeats: int = 5) -> float:
-    """Return the median time to rebuild the stored activities, which the store does on the loop."""
+    """Return the median time to rebuild the stored activities (the store does it in the executor)."""
     from custom_components.coach_dyno.training import Activity  # noqa: PLC0415
 
     samples = []

@@ -10,7 +10,7 @@ LOGGER = logging.getLogger(__package__)
 
 STRAVA_API_BASE: Final = "https://www.strava.com/api/v3"
 STRAVA_AUTHORIZE_URL: Final = "https://www.strava.com/oauth/authorize"
-STRAVA_TOKEN_URL: Final = "https://www.strava.com/oauth/token"
+STRAVA_TOKEN_URL: Final = "https://www.strava.com/oauth/token"  # noqa: S105 - a URL
 STRAVA_SCOPES: Final = "read,activity:read_all"
 
 # Config entry data
@@ -20,7 +20,7 @@ SOURCE_EXPORT: Final = "export"
 SOURCE_DEMO: Final = "demo"
 CONF_ATHLETE_ID: Final = "athlete_id"
 CONF_EXPORT_PATH: Final = "path"
-CONF_VERIFY_TOKEN: Final = "verify_token"
+CONF_VERIFY_TOKEN: Final = "verify_token"  # noqa: S105 - a key name
 CONF_SUBSCRIPTION_ID: Final = "subscription_id"
 CONF_CLOUDHOOK_URL: Final = "cloudhook_url"
 
