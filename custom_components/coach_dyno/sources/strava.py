@@ -138,6 +138,9 @@ class StravaClient:
         except StravaError:
             raise
         except aiohttp.ClientResponseError as err:
+            if err.status == 429:
+                # A busy token endpoint is no reason to ask the athlete to sign in again.
+                raise StravaRateLimitError(self.governor.on_rate_limited()) from None
             if 400 <= err.status < 500:
                 raise StravaAuthError(
                     f"Strava refused to refresh the access token ({err.status})"
