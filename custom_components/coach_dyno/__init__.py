@@ -1,0 +1,160 @@
+"""Coach Dyno: a personal AI running coach built on the runner's Strava history."""
+
+from __future__ import annotations
+
+from homeassistant.const import CONF_API_KEY, CONF_TOKEN, Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.config_entry_oauth2_flow import (
+    OAuth2Session,
+    async_get_config_entry_implementation,
+)
+from homeassistant.helpers.event import async_track_time_change
+from homeassistant.helpers.typing import ConfigType
+from homeassistant.util import dt as dt_util
+
+from . import repairs
+from .coach import Coach, CoachSettings
+from .const import (
+    CONF_LANGUAGE,
+    CONF_MODEL,
+    CONF_PERSONA,
+    CONF_SOURCE_KIND,
+    CONF_UNITS,
+    DEFAULT_PERSONA,
+    DOMAIN,
+    SOURCE_DEMO,
+    SOURCE_STRAVA,
+)
+from .coordinator import CoachCoordinator, CoachDynoConfigEntry, CoachDynoData
+from .llm_api import async_setup_llm_api
+from .services import async_setup_services
+from .sources.local import async_read_source, shift_to_end_before
+from .sources.push import PushManager
+from .sources.ratelimit import RateGovernor
+from .sources.strava import StravaClient
+from .store import ActivityStore, ConversationStore
+
+PLATFORMS = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR, Platform.SWITCH]
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register what belongs to the integration rather than to one athlete."""
+    async_setup_services(hass)
+    # intent.py is a platform: the intent integration calls its async_setup_intents itself.
+    async_setup_llm_api(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> bool:
+    """Load the athlete's history, sync it, and start the coach."""
+    store = ActivityStore(hass, entry.entry_id)
+    await store.async_load()
+    if store.corrupt_path:
+        repairs.async_create_store_corrupt(hass, entry.entry_id, store.corrupt_path)
+
+    client = None
+    source = entry.data[CONF_SOURCE_KIND]
+    if source == SOURCE_STRAVA:
+        client = await _async_strava_client(hass, entry, store)
+    elif not store.activities:
+        # Export and demo entries read their files once; later imports go through the action.
+        result = await async_read_source(hass, entry)
+        store.upsert(result.activities)
+        await store.async_save()
+    elif source == SOURCE_DEMO:
+        # Keep the demo runner's history ending this week, however old the entry is.
+        history = tuple(store.activities.values())
+        shifted = shift_to_end_before(history, dt_util.now().date())
+        if shifted is not history:
+            store.activities = {activity.id: activity for activity in shifted}
+            await store.async_save()
+
+    coordinator = CoachCoordinator(hass, entry, store, client)
+    await coordinator.async_config_entry_first_refresh()
+    # Day totals (today's load, this week, days to race) roll over at local midnight, not an hour later.
+    entry.async_on_unload(
+        async_track_time_change(
+            hass, callback(lambda _: coordinator.async_recompute()), hour=0, minute=0, second=1
+        )
+    )
+
+    conversation = ConversationStore(hass, entry.entry_id)
+    coach = Coach(
+        coach_settings(entry),
+        api_key=entry.data.get(CONF_API_KEY),
+        executor=hass.async_add_executor_job,
+        memory=await conversation.async_load(),
+        on_memory_change=lambda memory: conversation.schedule_save(memory.as_dict()),
+    )
+    # A pending write must not outlive the entry (it would bring back a removed entry's file).
+    entry.async_on_unload(conversation.async_flush)
+    entry.runtime_data = CoachDynoData(coordinator=coordinator, coach=coach)
+    entry.async_on_unload(coach.async_close)
+
+    if client is not None:
+        push = PushManager(hass, entry, client)
+        entry.runtime_data.push = push
+        await push.async_start()
+        entry.async_on_unload(push.async_stop)
+
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    return True
+
+
+async def _async_strava_client(
+    hass: HomeAssistant, entry: CoachDynoConfigEntry, store: ActivityStore
+) -> StravaClient:
+    """Build the Strava client on Home Assistant's session, with tokens kept fresh by OAuth2Session."""
+    implementation = await async_get_config_entry_implementation(hass, entry)
+    oauth_session = OAuth2Session(hass, entry, implementation)
+
+    async def access_token() -> str:
+        # Refreshes when needed and persists the rotated refresh token in the entry; the client
+        # maps a refused or failed refresh to its own errors.
+        await oauth_session.async_ensure_token_valid()
+        return str(oauth_session.token["access_token"])
+
+    return StravaClient(
+        async_get_clientsession(hass),
+        access_token,
+        governor=RateGovernor.from_dict(store.governor),
+        executor=hass.async_add_executor_job,
+    )
+
+
+def coach_settings(entry: CoachDynoConfigEntry) -> CoachSettings:
+    """Return the coach's settings as the entry's options describe them."""
+    options = entry.options
+    defaults = CoachSettings()
+    return CoachSettings(
+        persona=options.get(CONF_PERSONA, DEFAULT_PERSONA),
+        language=options.get(CONF_LANGUAGE, defaults.language),
+        units=options.get(CONF_UNITS, defaults.units),
+        model=options.get(CONF_MODEL) or defaults.model,
+    )
+
+
+async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> None:
+    """Apply new options at once: the profile feeds the snapshot, the rest the coach."""
+    entry.runtime_data.coach.update_settings(coach_settings(entry))
+    entry.runtime_data.coordinator.async_recompute()
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> bool:
+    """Unload the platforms; everything else was registered with async_on_unload."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> None:
+    """Forget the athlete: delete the stored history and the Strava push subscription."""
+    await ActivityStore(hass, entry.entry_id).async_remove()
+    await ConversationStore(hass, entry.entry_id).async_remove()
+    repairs.async_delete_push_unavailable(hass, entry.entry_id)
+    repairs.async_delete_store_corrupt(hass, entry.entry_id)
+    if entry.data[CONF_SOURCE_KIND] == SOURCE_STRAVA and CONF_TOKEN in entry.data:
+        await PushManager.async_remove_subscription(hass, entry)

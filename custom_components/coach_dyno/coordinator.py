@@ -1,0 +1,354 @@
+"""The coordinator: stored history -> training engine -> one immutable snapshot for everyone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+from homeassistant.util import dt as dt_util
+
+from . import repairs
+from .const import (
+    CONF_GOAL_TIME,
+    CONF_HR_MAX,
+    CONF_HR_REST,
+    CONF_LTHR,
+    CONF_RACE_DATE,
+    CONF_RACE_DISTANCE_KM,
+    CONF_RACE_NAME,
+    CONF_SEX,
+    DEFAULT_HR_MAX,
+    DEFAULT_HR_REST,
+    DOMAIN,
+    EVENT_ACTIVITY,
+    LOGGER,
+)
+from .sources.harvest import HarvestState, harvest
+from .sources.strava import (
+    StravaAuthError,
+    StravaClient,
+    StravaError,
+    StravaInactiveError,
+    StravaRateLimitError,
+)
+from .store import ActivityStore
+from .training import (
+    Activity,
+    AthleteProfile,
+    GoalRace,
+    Sex,
+    TrainingSnapshot,
+    activity_trimp,
+    compute_snapshot,
+)
+
+if TYPE_CHECKING:
+    from .coach import Coach
+    from .sources.push import PushManager
+
+# Polling is the safety net behind push; it slows down while push is known to work.
+POLL_INTERVAL = timedelta(hours=1)
+POLL_INTERVAL_WITH_PUSH = timedelta(hours=6)
+# Streams cost one call each, so only the newest runs get them, a few per sync.
+STREAMS_PER_SYNC = 3
+STREAMS_MAX_AGE = timedelta(days=14)
+
+type CoachDynoConfigEntry = ConfigEntry[CoachDynoData]
+type ChangeKind = Literal["created", "updated", "deleted"]
+
+
+@dataclass(slots=True)
+class CoachDynoData:
+    """Everything a loaded entry owns at run time."""
+
+    coordinator: CoachCoordinator
+    coach: Coach
+    push: PushManager | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CoachData:
+    """What entities, actions and intents read: the snapshot plus the health of the sync."""
+
+    snapshot: TrainingSnapshot
+    profile: AthleteProfile
+    last_sync: datetime | None
+    sync_error: str | None
+
+
+def profile_from_options(options: dict[str, Any], time_zone: str) -> AthleteProfile:
+    """Build the athlete profile from the entry's options."""
+    goal = None
+    if options.get(CONF_RACE_DATE) and options.get(CONF_RACE_DISTANCE_KM):
+        goal_time = options.get(CONF_GOAL_TIME)
+        goal = GoalRace(
+            race_date=date.fromisoformat(options[CONF_RACE_DATE]),
+            distance_m=float(options[CONF_RACE_DISTANCE_KM]) * 1000,
+            goal_time_s=float(goal_time) if goal_time else None,
+            name=options.get(CONF_RACE_NAME, ""),
+        )
+    return AthleteProfile(
+        hr_rest=float(options.get(CONF_HR_REST, DEFAULT_HR_REST)),
+        hr_max=float(options.get(CONF_HR_MAX, DEFAULT_HR_MAX)),
+        sex=Sex(options.get(CONF_SEX, Sex.MALE)),
+        lthr=float(options[CONF_LTHR]) if options.get(CONF_LTHR) else None,
+        time_zone=time_zone,
+        goal=goal,
+    )
+
+
+class CoachCoordinator(DataUpdateCoordinator[CoachData]):
+    """Keeps the stored history current and derives the training snapshot from it."""
+
+    config_entry: CoachDynoConfigEntry
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: CoachDynoConfigEntry,
+        store: ActivityStore,
+        client: StravaClient | None,
+    ) -> None:
+        """Bind the coordinator to its entry, store and (for Strava entries) API client."""
+        super().__init__(
+            hass,
+            LOGGER,
+            name=DOMAIN,
+            config_entry=entry,
+            update_interval=POLL_INTERVAL,
+        )
+        self.store = store
+        self.client = client
+        self.last_sync: datetime | None = None
+        self.sync_error: str | None = None
+        self._resume_unsub: CALLBACK_TYPE | None = None
+        # Runs Strava has no streams for: asked once, not on every sync.
+        self._no_streams: set[int] = set()
+
+    @property
+    def profile(self) -> AthleteProfile:
+        """Return the athlete profile as the options describe it now."""
+        return profile_from_options(dict(self.config_entry.options), self.hass.config.time_zone)
+
+    async def _async_update_data(self) -> CoachData:
+        """Sync from Strava (if connected), then derive the snapshot from what is stored."""
+        if self.client is not None:
+            await self._async_sync(self.client, full=False)
+        return self.compute()
+
+    @callback
+    def compute(self) -> CoachData:
+        """Derive a fresh snapshot from the stored history."""
+        profile = self.profile
+        today = dt_util.now(dt_util.get_time_zone(profile.time_zone)).date()
+        snapshot = compute_snapshot(self.store.activities.values(), profile, today)
+        return CoachData(
+            snapshot=snapshot,
+            profile=profile,
+            last_sync=self.last_sync,
+            sync_error=self.sync_error,
+        )
+
+    @callback
+    def async_recompute(self) -> None:
+        """Publish a new snapshot after the stored history or the profile changed."""
+        self.async_set_updated_data(self.compute())
+
+    async def async_harvest(self, *, full: bool) -> int:
+        """Sync now (an action asked for it); return how many activities were new or changed."""
+        if self.client is None:
+            return 0
+        try:
+            return await self._async_sync(self.client, full=full, raise_errors=True)
+        finally:
+            # Pages persisted before a fault count: publish them either way.
+            self.async_recompute()
+
+    async def _async_sync(
+        self, client: StravaClient, *, full: bool, raise_errors: bool = False
+    ) -> int:
+        """Harvest from Strava into the store; faults keep the stored history in service."""
+        state = HarvestState.from_dict(self.store.harvest)
+        announce = state.backfill_done and not full
+        created: list[Activity] = []
+        updated: list[Activity] = []
+
+        async def persist(page: list[Activity], new_state: HarvestState) -> None:
+            page_created, page_updated = self.store.upsert(page)
+            created.extend(page_created)
+            updated.extend(page_updated)
+            self.store.harvest = new_state.as_dict()
+            self.store.governor = client.governor.as_dict()
+            await self.store.async_save()
+
+        try:
+            try:
+                await harvest(client, state, persist, full=full)
+                await self._async_fetch_streams(client)
+            finally:
+                # A backfill brings history, not news: only later syncs announce activities, and
+                # pages persisted before a fault are news all the same.
+                if announce:
+                    self.fire_activity_events(created, "created")
+                    self.fire_activity_events(updated, "updated")
+        except StravaAuthError as err:
+            self._sync_failed("auth", err)
+            if not self.store.activities and not raise_errors:
+                # Nothing to show until the user signs in again: Home Assistant starts the reauth.
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN, translation_key="strava_auth"
+                ) from err
+            self.config_entry.async_start_reauth(self.hass)
+            if raise_errors:
+                raise
+        except StravaInactiveError as err:
+            repairs.async_create_app_inactive(self.hass)
+            self._sync_failed("app_inactive", err)
+            if raise_errors:
+                raise
+        except StravaRateLimitError as err:
+            self._sync_failed("rate_limited", err)
+            self._schedule_resume(err.resume_at)
+            # Remember the spent window, so a restart does not knock on Strava's door again.
+            self.store.governor = client.governor.as_dict()
+            await self.store.async_save()
+            if raise_errors:
+                raise
+        except StravaError as err:
+            self._sync_failed("unavailable", err)
+            if raise_errors:
+                raise
+            if not self.store.activities:
+                # Nothing stored yet: there is truly no data to show.
+                raise UpdateFailed(
+                    translation_domain=DOMAIN, translation_key="strava_no_history"
+                ) from err
+        else:
+            self._sync_succeeded()
+        return len(created) + len(updated)
+
+    async def _async_fetch_streams(self, client: StravaClient) -> None:
+        """Fetch HR streams for the newest runs that lack them, within the streams budget."""
+        cutoff = dt_util.utcnow() - STREAMS_MAX_AGE
+        # Only the newest runs are worth a call each: once they have streams, a sync costs nothing
+        # more, and older runs never drain the read budget one sync after another.
+        newest = sorted(
+            (
+                activity
+                for activity in self.store.activities.values()
+                if activity.is_run
+                and not activity.manual
+                and activity.avg_hr is not None
+                and activity.start >= cutoff
+                and activity.id not in self._no_streams
+            ),
+            key=lambda activity: activity.start,
+            reverse=True,
+        )[:STREAMS_PER_SYNC]
+        fetched = []
+        for activity in newest:
+            if activity.stream_summary is not None:
+                continue
+            if not client.governor.may_fetch_streams():
+                break
+            try:
+                with_streams = await client.async_with_stream_summary(activity)
+            except StravaRateLimitError:
+                # Streams are optional: the next sync asks again, the history is complete anyway.
+                break
+            if with_streams.stream_summary is None:
+                self._no_streams.add(activity.id)
+            else:
+                fetched.append(with_streams)
+        if fetched:
+            self.store.upsert(fetched)
+            await self.store.async_save()
+
+    @callback
+    def _sync_failed(self, reason: str, err: Exception) -> None:
+        """Log a failed sync once, not on every retry."""
+        if self.sync_error is None:
+            LOGGER.warning("Strava sync failed (%s): %s", reason, err)
+        self.sync_error = reason
+
+    @callback
+    def _sync_succeeded(self) -> None:
+        """Record a good sync and say once that Strava is back."""
+        if self.sync_error is not None:
+            LOGGER.info("Strava sync works again")
+        # Whatever failed in between, a good sync proves the application is active.
+        repairs.async_delete_app_inactive(self.hass)
+        self.sync_error = None
+        self.last_sync = dt_util.utcnow()
+
+    @callback
+    def _schedule_resume(self, resume_at: datetime) -> None:
+        """Come back when Strava's rate-limit window has reset, without waiting on anything."""
+        self._cancel_resume()
+
+        async def _resume(_: datetime) -> None:
+            self._resume_unsub = None
+            await self.async_request_refresh()
+
+        self._resume_unsub = async_track_point_in_utc_time(self.hass, _resume, resume_at)
+
+    async def async_shutdown(self) -> None:
+        """Stop polling and stop waiting for a rate-limit window (the entry unloads)."""
+        await super().async_shutdown()
+        self._cancel_resume()
+
+    @callback
+    def _cancel_resume(self) -> None:
+        """Stop waiting for a rate-limit window."""
+        if self._resume_unsub is not None:
+            self._resume_unsub()
+            self._resume_unsub = None
+
+    @callback
+    def set_push_healthy(self, healthy: bool) -> None:
+        """Slow polling down while Strava pushes changes to us."""
+        self.update_interval = POLL_INTERVAL_WITH_PUSH if healthy else POLL_INTERVAL
+
+    async def async_apply_changes(
+        self, changed: Iterable[Activity], deleted: Iterable[int] = (), *, announce: bool = True
+    ) -> int:
+        """Persist changes (push event or import), recompute, announce; return how many."""
+        created, updated = self.store.upsert(changed)
+        removed = [
+            activity for activity_id in deleted if (activity := self.store.remove(activity_id))
+        ]
+        count = len(created) + len(updated) + len(removed)
+        if not count:
+            return 0
+        await self.store.async_save()
+        self.async_recompute()
+        if announce:
+            self.fire_activity_events(created, "created")
+            self.fire_activity_events(updated, "updated")
+            self.fire_activity_events(removed, "deleted")
+        return count
+
+    @callback
+    def fire_activity_events(self, activities: Iterable[Activity], action: ChangeKind) -> None:
+        """Fire one coach_dyno_activity event per changed activity."""
+        profile = self.profile
+        for activity in activities:
+            self.hass.bus.async_fire(
+                EVENT_ACTIVITY,
+                {
+                    "config_entry_id": self.config_entry.entry_id,
+                    "action": action,
+                    "activity_id": activity.id,
+                    "name": activity.name,
+                    "sport_type": activity.sport_type,
+                    "distance_m": activity.distance_m,
+                    "trimp": None if action == "deleted" else activity_trimp(activity, profile),
+                },
+            )

@@ -1,0 +1,214 @@
+"""Intents: voice questions about training; every Assist LLM agent also gets them as tools."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import intent
+from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
+
+from .coach.formatting import fmt_distance, fmt_duration, fmt_pace
+from .coach.settings import Units
+from .const import DOMAIN
+from .services import async_coach_call
+
+if TYPE_CHECKING:
+    from .coordinator import CoachDynoConfigEntry
+    from .training import TrainingSnapshot
+
+INTENT_WEEKLY_DISTANCE: Final = "CoachDynoWeeklyDistance"
+INTENT_RACE_COUNTDOWN: Final = "CoachDynoRaceCountdown"
+INTENT_TRAINING_FORM: Final = "CoachDynoTrainingForm"
+INTENT_LATEST_RUN: Final = "CoachDynoLatestRun"
+INTENT_BRIEFING: Final = "CoachDynoBriefing"
+
+# Short spoken answers; the coach's full texts come from the briefing intent.
+PHRASES: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "no_entry": "Coach Dyno is not set up yet.",
+        "week": "This week you ran {distance} in {runs}, {time} in total.",
+        "runs": "{count} runs",
+        "one_run": "1 run",
+        "no_goal": "No goal race is set.",
+        "race": "{days} days to go, {weeks} weeks. You are in the {phase} phase.",
+        "form": "Your form is {tsb}: fitness {ctl}, fatigue {atl}. {verdict}",
+        "fresh": "You are fresh.",
+        "neutral": "You are in a productive training zone.",
+        "tired": "You are carrying a lot of fatigue; keep today easy.",
+        "no_run": "There is no run in your history yet.",
+        "latest": "Your last run, {name}, was {distance} at {pace}{hr}.",
+        "hr": ", average heart rate {hr}",
+        "coach_failed": "The coach cannot answer right now.",
+        "base": "base",
+        "build": "build",
+        "peak": "peak",
+        "taper": "taper",
+        "race_week": "race week",
+        "recovery": "recovery",
+    },
+    "vi": {
+        "no_entry": "Coach Dyno chưa được thiết lập.",
+        "week": "Tuần này bạn đã chạy {distance} trong {runs}, tổng cộng {time}.",
+        "runs": "{count} buổi",
+        "one_run": "1 buổi",
+        "no_goal": "Chưa có giải chạy mục tiêu.",
+        "race": "Còn {days} ngày, {weeks} tuần nữa. Bạn đang ở giai đoạn {phase}.",
+        "form": "Phong độ của bạn là {tsb}: thể lực {ctl}, mệt mỏi {atl}. {verdict}",
+        "fresh": "Bạn đang sung sức.",
+        "neutral": "Bạn đang ở vùng tập luyện hiệu quả.",
+        "tired": "Bạn đang khá mệt; hôm nay hãy tập nhẹ.",
+        "no_run": "Chưa có buổi chạy nào trong lịch sử.",
+        "latest": "Buổi chạy gần nhất, {name}, dài {distance} với tốc độ {pace}{hr}.",
+        "hr": ", nhịp tim trung bình {hr}",
+        "coach_failed": "Huấn luyện viên chưa trả lời được lúc này.",
+        "base": "nền tảng",
+        "build": "tăng tải",
+        "peak": "cao điểm",
+        "taper": "giảm tải",
+        "race_week": "tuần thi đấu",
+        "recovery": "hồi phục",
+    },
+}
+
+
+def _phrases(language: str) -> dict[str, str]:
+    return PHRASES.get(language.split("-", maxsplit=1)[0], PHRASES["en"])
+
+
+def loaded_entry(hass: HomeAssistant) -> CoachDynoConfigEntry | None:
+    """Return the first loaded athlete (a household usually has one)."""
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            return entry
+    return None
+
+
+def ha_units(hass: HomeAssistant) -> Units:
+    """Return the units of Home Assistant's unit system, for spoken and written numbers."""
+    return Units.IMPERIAL if hass.config.units is US_CUSTOMARY_SYSTEM else Units.METRIC
+
+
+def _weekly_distance(snapshot: TrainingSnapshot, phrases: dict[str, str], units: Units) -> str:
+    week = snapshot.volume.this_week
+    return phrases["week"].format(
+        distance=fmt_distance(week.distance_m, units),
+        runs=phrases["one_run"] if week.count == 1 else phrases["runs"].format(count=week.count),
+        time=fmt_duration(week.moving_s),
+    )
+
+
+def _race_countdown(snapshot: TrainingSnapshot, phrases: dict[str, str], units: Units) -> str:
+    race = snapshot.race
+    if race is None:
+        return phrases["no_goal"]
+    return phrases["race"].format(
+        days=race.days_to_race, weeks=race.weeks_to_race, phase=phrases[str(race.phase)]
+    )
+
+
+def _training_form(snapshot: TrainingSnapshot, phrases: dict[str, str], units: Units) -> str:
+    load = snapshot.load
+    verdict = "fresh" if load.tsb > 5 else "tired" if load.tsb < -20 else "neutral"
+    return phrases["form"].format(
+        tsb=round(load.tsb), ctl=round(load.ctl), atl=round(load.atl), verdict=phrases[verdict]
+    )
+
+
+def _latest_run(snapshot: TrainingSnapshot, phrases: dict[str, str], units: Units) -> str:
+    run = snapshot.latest_run
+    if run is None:
+        return phrases["no_run"]
+    return phrases["latest"].format(
+        name=run.name or run.sport_type,
+        distance=fmt_distance(run.distance_m, units),
+        pace=fmt_pace(run.pace_s_per_km, units),
+        hr=phrases["hr"].format(hr=round(run.avg_hr)) if run.avg_hr else "",
+    )
+
+
+class SnapshotIntent(intent.IntentHandler):
+    """Answers a question from the training snapshot alone: instant, no network."""
+
+    def __init__(
+        self,
+        intent_type: str,
+        description: str,
+        answer: Callable[[TrainingSnapshot, dict[str, str], Units], str],
+    ) -> None:
+        """Bind the intent to the function that words its answer."""
+        self.intent_type = intent_type
+        self.description = description
+        self._answer = answer
+
+    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
+        """Speak the answer for the household's athlete."""
+        phrases = _phrases(intent_obj.language)
+        response = intent_obj.create_response()
+        response.response_type = intent.IntentResponseType.QUERY_ANSWER
+        if (entry := loaded_entry(intent_obj.hass)) is None:
+            response.async_set_speech(phrases["no_entry"])
+            return response
+        snapshot = entry.runtime_data.coordinator.data.snapshot
+        response.async_set_speech(self._answer(snapshot, phrases, ha_units(intent_obj.hass)))
+        return response
+
+
+class BriefingIntent(intent.IntentHandler):
+    """Reads today's briefing (one LLM call a day at most; the offline coach otherwise)."""
+
+    intent_type = INTENT_BRIEFING
+    description = "Gives the runner today's training briefing from their running coach"
+
+    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
+        """Speak the morning briefing."""
+        phrases = _phrases(intent_obj.language)
+        response = intent_obj.create_response()
+        response.response_type = intent.IntentResponseType.QUERY_ANSWER
+        if (entry := loaded_entry(intent_obj.hass)) is None:
+            response.async_set_speech(phrases["no_entry"])
+            return response
+        snapshot = entry.runtime_data.coordinator.data.snapshot
+        try:
+            briefing = await async_coach_call(
+                intent_obj.hass, entry, entry.runtime_data.coach.briefing(snapshot, "morning")
+            )
+        except HomeAssistantError:
+            # async_coach_call already asked for a new key where that is the cause.
+            response.async_set_error(
+                intent.IntentResponseErrorCode.FAILED_TO_HANDLE, phrases["coach_failed"]
+            )
+            return response
+        response.async_set_speech(briefing.text)
+        return response
+
+
+async def async_setup_intents(hass: HomeAssistant) -> None:
+    """Register the coach's intents."""
+    for handler in (
+        SnapshotIntent(
+            INTENT_WEEKLY_DISTANCE,
+            "Tells how far and how long the runner has run this week",
+            _weekly_distance,
+        ),
+        SnapshotIntent(
+            INTENT_RACE_COUNTDOWN,
+            "Tells how many days and weeks remain until the goal race and the training phase",
+            _race_countdown,
+        ),
+        SnapshotIntent(
+            INTENT_TRAINING_FORM,
+            "Tells the runner's form (fitness minus fatigue) and whether they are fresh or tired",
+            _training_form,
+        ),
+        SnapshotIntent(
+            INTENT_LATEST_RUN,
+            "Describes the runner's most recent run: distance, pace and heart rate",
+            _latest_run,
+        ),
+        BriefingIntent(),
+    ):
+        intent.async_register(hass, handler)

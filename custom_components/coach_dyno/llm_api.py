@@ -1,0 +1,124 @@
+"""An LLM API with coach tools, for conversation agents that should talk training."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, cast
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import llm
+from homeassistant.util.json import JsonObjectType
+import voluptuous as vol
+
+from .const import DOMAIN
+from .intent import loaded_entry
+from .services import async_coach_call
+
+if TYPE_CHECKING:
+    from .coordinator import CoachDynoConfigEntry
+
+API_NAME = "Coach Dyno"
+API_PROMPT = (
+    "You are also the user's running coach. Use the coach tools for any question about their "
+    "running, training load, form, goal race or recent runs; never guess numbers. Distances are "
+    "in metres, durations in seconds and paces in seconds per kilometre unless a tool says otherwise."
+)
+DEFAULT_RUNS = 5
+MAX_RUNS = 10
+
+
+class _CoachTool(llm.Tool):
+    """A tool that reads the loaded athlete's snapshot."""
+
+    async def async_call(
+        self, hass: HomeAssistant, tool_input: llm.ToolInput, llm_context: llm.LLMContext
+    ) -> JsonObjectType:
+        """Answer from the first loaded athlete, or say there is none."""
+        # The LLM helper hands the arguments over as the model wrote them: check them here.
+        args: dict[str, Any] = self.parameters(tool_input.tool_args)
+        if (entry := loaded_entry(hass)) is None:
+            return {"error": "Coach Dyno has no athlete set up"}
+        return await self._async_answer(hass, entry, args)
+
+    async def _async_answer(
+        self, hass: HomeAssistant, entry: CoachDynoConfigEntry, args: dict[str, Any]
+    ) -> JsonObjectType:
+        """Answer for one athlete."""
+        raise NotImplementedError
+
+
+class TrainingStatusTool(_CoachTool):
+    """Volume, load, form and the race outlook."""
+
+    name = "get_training_status"
+    description = (
+        "Get the runner's training status: weekly/monthly volume, training load (TRIMP), fitness "
+        "(CTL), fatigue (ATL), form (TSB), ACWR, VDOT, training paces and the goal-race outlook."
+    )
+
+    async def _async_answer(
+        self, hass: HomeAssistant, entry: CoachDynoConfigEntry, args: dict[str, Any]
+    ) -> JsonObjectType:
+        """Return the snapshot without its long per-day and per-run lists."""
+        status = entry.runtime_data.coordinator.data.snapshot.as_dict()
+        status["load"].pop("daily")
+        del status["recent_runs"], status["latest_run"]
+        return cast(JsonObjectType, status)
+
+
+class RecentRunsTool(_CoachTool):
+    """The newest runs, newest first."""
+
+    name = "get_recent_runs"
+    description = (
+        "Get the runner's most recent runs (newest first) with distance, pace, HR and load."
+    )
+    parameters = vol.Schema(
+        {
+            vol.Optional("count", default=DEFAULT_RUNS): vol.All(
+                vol.Coerce(int), vol.Range(min=1, max=MAX_RUNS)
+            )
+        }
+    )
+
+    async def _async_answer(
+        self, hass: HomeAssistant, entry: CoachDynoConfigEntry, args: dict[str, Any]
+    ) -> JsonObjectType:
+        """Return up to `count` runs."""
+        runs = entry.runtime_data.coordinator.data.snapshot.as_dict()["recent_runs"]
+        return {"runs": runs[: args["count"]]}
+
+
+class BriefingTool(_CoachTool):
+    """Today's coach briefing with the 7-day plan."""
+
+    name = "get_coach_briefing"
+    description = "Get today's briefing from the running coach, with its 7-day training plan."
+
+    async def _async_answer(
+        self, hass: HomeAssistant, entry: CoachDynoConfigEntry, args: dict[str, Any]
+    ) -> JsonObjectType:
+        """Return the morning briefing (cached for the day, like the action's)."""
+        snapshot = entry.runtime_data.coordinator.data.snapshot
+        briefing = await async_coach_call(
+            hass, entry, entry.runtime_data.coach.briefing(snapshot, "morning")
+        )
+        return cast(JsonObjectType, briefing.as_dict())
+
+
+class CoachAPI(llm.API):
+    """The Coach Dyno LLM API."""
+
+    async def async_get_api_instance(self, llm_context: llm.LLMContext) -> llm.APIInstance:
+        """Return the coach tools."""
+        return llm.APIInstance(
+            api=self,
+            api_prompt=API_PROMPT,
+            llm_context=llm_context,
+            tools=[TrainingStatusTool(), RecentRunsTool(), BriefingTool()],
+        )
+
+
+@callback
+def async_setup_llm_api(hass: HomeAssistant) -> None:
+    """Offer the coach tools to conversation agents."""
+    llm.async_register_api(hass, CoachAPI(hass=hass, id=DOMAIN, name=API_NAME))

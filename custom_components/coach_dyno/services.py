@@ -1,0 +1,248 @@
+"""Actions: harvest, import, analyse, brief, ask, and set the race goal."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
+import voluptuous as vol
+
+from . import repairs
+from .coach import Briefing, CoachAuthError, CoachError
+from .config_flow import CONF_REAUTH_REASON, REAUTH_GEMINI
+from .const import (
+    CONF_GOAL_TIME,
+    CONF_RACE_DATE,
+    CONF_RACE_DISTANCE_KM,
+    CONF_RACE_NAME,
+    DOMAIN,
+)
+from .coordinator import CoachDynoConfigEntry
+from .sources.export import ExportPathError, read_export, resolve_import_path
+from .sources.strava import (
+    StravaAuthError,
+    StravaError,
+    StravaInactiveError,
+    StravaRateLimitError,
+)
+from .training import similar_runs
+
+ATTR_CONFIG_ENTRY_ID = "config_entry_id"
+ATTR_FULL = "full"
+ATTR_PATH = "path"
+ATTR_ACTIVITY_ID = "activity_id"
+ATTR_KIND = "kind"
+ATTR_QUESTION = "question"
+ATTR_RACE_DATE = "race_date"
+ATTR_DISTANCE_KM = "distance_km"
+ATTR_GOAL_TIME = "goal_time"
+ATTR_NAME = "name"
+
+ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
+HARVEST_SCHEMA = ENTRY_SCHEMA.extend({vol.Optional(ATTR_FULL, default=False): cv.boolean})
+IMPORT_SCHEMA = ENTRY_SCHEMA.extend({vol.Required(ATTR_PATH): cv.string})
+ANALYZE_SCHEMA = ENTRY_SCHEMA.extend({vol.Optional(ATTR_ACTIVITY_ID): vol.Coerce(int)})
+BRIEFING_SCHEMA = ENTRY_SCHEMA.extend(
+    {vol.Optional(ATTR_KIND, default="morning"): vol.In(["morning", "weekly"])}
+)
+ASK_SCHEMA = ENTRY_SCHEMA.extend(
+    {vol.Required(ATTR_QUESTION): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=1000))}
+)
+RACE_GOAL_SCHEMA = ENTRY_SCHEMA.extend(
+    {
+        vol.Required(ATTR_RACE_DATE): cv.date,
+        vol.Required(ATTR_DISTANCE_KM): vol.All(vol.Coerce(float), vol.Range(min=0.1, max=500)),
+        vol.Optional(ATTR_GOAL_TIME): cv.positive_time_period,
+        vol.Optional(ATTR_NAME): cv.string,
+    }
+)
+
+
+def _entry(hass: HomeAssistant, call: ServiceCall) -> CoachDynoConfigEntry:
+    """Return the loaded entry the action targets, or say clearly why not."""
+    entry_id = call.data[ATTR_CONFIG_ENTRY_ID]
+    entry = hass.config_entries.async_get_entry(entry_id)
+    if entry is None or entry.domain != DOMAIN:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_found",
+            translation_placeholders={"entry_id": entry_id},
+        )
+    if entry.state is not ConfigEntryState.LOADED:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="entry_not_loaded",
+            translation_placeholders={"title": entry.title},
+        )
+    return cast(CoachDynoConfigEntry, entry)
+
+
+class _CoachResult(Protocol):
+    """What every coach answer tells besides its content."""
+
+    @property
+    def quota_exhausted(self) -> bool:
+        """Whether the Gemini key's daily quota was found spent."""
+
+
+async def async_coach_call[T: _CoachResult](
+    hass: HomeAssistant, entry: CoachDynoConfigEntry, call: Awaitable[T]
+) -> T:
+    """Await one coach call: map what the offline coach could not cover, keep the quota issue current."""
+    try:
+        result = await call
+    except CoachAuthError as err:
+        # Only the user can fix a refused key: ask for a new one.
+        entry.async_start_reauth(hass, data={**entry.data, CONF_REAUTH_REASON: REAUTH_GEMINI})
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="gemini_auth") from err
+    except CoachError as err:
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="coach_failed") from err
+    if entry.runtime_data.coach.gemini_enabled:
+        # The issue is shared by every entry, so an offline coach neither raises nor clears it.
+        repairs.async_set_gemini_quota(hass, result.quota_exhausted)
+    if isinstance(result, Briefing):
+        # A briefing brings a new plan: the calendar shows it at once.
+        entry.runtime_data.coordinator.async_update_listeners()
+    return result
+
+
+@callback
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the integration's actions (once, for every athlete)."""
+
+    async def harvest(call: ServiceCall) -> ServiceResponse:
+        entry = _entry(hass, call)
+        coordinator = entry.runtime_data.coordinator
+        if coordinator.client is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_strava")
+        try:
+            changed = await coordinator.async_harvest(full=call.data[ATTR_FULL])
+        except StravaRateLimitError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="strava_rate_limited",
+                translation_placeholders={"resume_at": err.resume_at.isoformat()},
+            ) from err
+        except StravaAuthError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="strava_auth"
+            ) from err
+        except StravaInactiveError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="strava_app_inactive"
+            ) from err
+        except StravaError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="strava_unavailable"
+            ) from err
+        return {"new_or_updated": changed, "activities": len(coordinator.store.activities)}
+
+    async def import_export(call: ServiceCall) -> ServiceResponse:
+        entry = _entry(hass, call)
+        try:
+            path = resolve_import_path(Path(hass.config.config_dir), call.data[ATTR_PATH])
+            result = await hass.async_add_executor_job(read_export, path)
+        except ExportPathError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key=f"export_{err.reason}",
+                translation_placeholders={"path": call.data[ATTR_PATH]},
+            ) from err
+        # read_export refuses an export without activities (reason no_activities) above.
+        changed = await entry.runtime_data.coordinator.async_apply_changes(
+            result.activities, announce=False
+        )
+        return {"imported": changed, "read": len(result.activities), "skipped": result.skipped}
+
+    async def analyze_activity(call: ServiceCall) -> ServiceResponse:
+        entry = _entry(hass, call)
+        coordinator = entry.runtime_data.coordinator
+        activities = coordinator.store.activities
+        if (activity_id := call.data.get(ATTR_ACTIVITY_ID)) is None:
+            latest = coordinator.data.snapshot.latest_run
+            if latest is None:
+                raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_runs")
+            activity_id = latest.id
+        if (activity := activities.get(activity_id)) is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="activity_not_found",
+                translation_placeholders={"activity_id": str(activity_id)},
+            )
+        profile = coordinator.data.profile
+        similar = similar_runs(list(activities.values()), activity, profile, k=3)
+        analysis = await async_coach_call(
+            hass,
+            entry,
+            entry.runtime_data.coach.analyze(coordinator.data.snapshot, activity, similar),
+        )
+        return {"activity_id": activity.id, "name": activity.name, **analysis.as_dict()}
+
+    async def generate_briefing(call: ServiceCall) -> ServiceResponse:
+        entry = _entry(hass, call)
+        snapshot = entry.runtime_data.coordinator.data.snapshot
+        briefing = await async_coach_call(
+            hass, entry, entry.runtime_data.coach.briefing(snapshot, call.data[ATTR_KIND])
+        )
+        return briefing.as_dict()
+
+    async def ask_coach(call: ServiceCall) -> ServiceResponse:
+        entry = _entry(hass, call)
+        snapshot = entry.runtime_data.coordinator.data.snapshot
+        answer = await async_coach_call(
+            hass, entry, entry.runtime_data.coach.ask(snapshot, call.data[ATTR_QUESTION])
+        )
+        return answer.as_dict()
+
+    async def clear_conversation(call: ServiceCall) -> None:
+        await _entry(hass, call).runtime_data.coach.async_clear_memory()
+
+    async def set_race_goal(call: ServiceCall) -> None:
+        entry = _entry(hass, call)
+        race_date: date = call.data[ATTR_RACE_DATE]
+        if race_date <= dt_util.now().date():
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="race_date_not_future",
+                translation_placeholders={"race_date": race_date.isoformat()},
+            )
+        options: dict[str, Any] = {
+            key: value
+            for key, value in entry.options.items()
+            if key not in (CONF_GOAL_TIME, CONF_RACE_NAME)
+        }
+        options[CONF_RACE_DATE] = race_date.isoformat()
+        options[CONF_RACE_DISTANCE_KM] = call.data[ATTR_DISTANCE_KM]
+        goal_time: timedelta | None = call.data.get(ATTR_GOAL_TIME)
+        if goal_time is not None:
+            options[CONF_GOAL_TIME] = int(goal_time.total_seconds())
+        if name := call.data.get(ATTR_NAME):
+            options[CONF_RACE_NAME] = name
+        # The update listener recomputes the snapshot at once.
+        hass.config_entries.async_update_entry(entry, options=options)
+
+    for name, handler, schema, response in (
+        ("harvest", harvest, HARVEST_SCHEMA, SupportsResponse.OPTIONAL),
+        ("import_export", import_export, IMPORT_SCHEMA, SupportsResponse.OPTIONAL),
+        ("analyze_activity", analyze_activity, ANALYZE_SCHEMA, SupportsResponse.ONLY),
+        ("generate_briefing", generate_briefing, BRIEFING_SCHEMA, SupportsResponse.ONLY),
+        ("ask_coach", ask_coach, ASK_SCHEMA, SupportsResponse.ONLY),
+        ("clear_conversation", clear_conversation, ENTRY_SCHEMA, SupportsResponse.NONE),
+        ("set_race_goal", set_race_goal, RACE_GOAL_SCHEMA, SupportsResponse.NONE),
+    ):
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=response
+        )

@@ -1,0 +1,61 @@
+"""Activities from files on this machine: a Strava export, a folder of FIT/GPX/TCX, or the demo."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from custom_components.coach_dyno.const import CONF_EXPORT_PATH, CONF_SOURCE_KIND, SOURCE_DEMO
+from custom_components.coach_dyno.training import Activity
+
+from .export import ExportPathError, ImportResult, read_export, resolve_import_path
+
+if TYPE_CHECKING:
+    from custom_components.coach_dyno.coordinator import CoachDynoConfigEntry
+
+DEMO_PATH = Path(__file__).parent.parent / "demo"
+
+
+async def async_check_export(hass: HomeAssistant, user_path: str) -> tuple[str, str | None, int]:
+    """Validate a path the user typed: (resolved path, error key or None, activities found)."""
+    try:
+        path = resolve_import_path(Path(hass.config.config_dir), user_path)
+        result = await hass.async_add_executor_job(read_export, path)
+    except ExportPathError as err:
+        return user_path, f"export_{err.reason}", 0
+    if not result.activities:
+        return str(path), "export_no_activities", 0
+    return str(path), None, len(result.activities)
+
+
+async def async_read_source(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> ImportResult:
+    """Read the entry's files (off the event loop); the demo is moved to end yesterday."""
+    if entry.data[CONF_SOURCE_KIND] == SOURCE_DEMO:
+        result = await hass.async_add_executor_job(read_export, DEMO_PATH)
+        today = dt_util.now().date()
+        return replace(result, activities=shift_to_end_before(result.activities, today))
+    path = resolve_import_path(Path(hass.config.config_dir), entry.data[CONF_EXPORT_PATH])
+    return await hass.async_add_executor_job(read_export, path)
+
+
+def shift_to_end_before(activities: tuple[Activity, ...], today: date) -> tuple[Activity, ...]:
+    """
+    Move a history by whole weeks so its newest activity falls in the week before `today`.
+
+    Whole weeks keep every run on its weekday, so the demo's training pattern stays plausible
+    however long ago the bundled data was generated.
+    """
+    if not activities:
+        return activities
+    newest = max(activity.start for activity in activities).date()
+    # Floor division also moves a history that runs past today back into the past.
+    weeks = (today - newest).days // 7
+    if weeks == 0:
+        return activities
+    shift = timedelta(weeks=weeks)
+    return tuple(replace(activity, start=activity.start + shift) for activity in activities)
