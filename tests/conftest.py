@@ -1,0 +1,158 @@
+"""Shared fixtures: config entries for each kind of source, and Strava and Gemini fakes on loopback."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Generator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.application_credentials import (
+    ClientCredential,
+    async_import_client_credential,
+)
+from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+
+# Import the repository's package first, so Home Assistant's loader finds coach_dyno here and not
+# in the test harness's own empty custom_components folder, whichever test file runs alone.
+import custom_components  # noqa: F401
+from custom_components.coach_dyno.const import DOMAIN
+from tests.fakes.gemini import FakeGemini, fake_gemini  # noqa: F401
+from tests.fakes.strava import CLIENT_ID, CLIENT_SECRET, FakeStrava, fake_strava  # noqa: F401
+
+ENTRY_ID = "01JCOACHDYNO0000000000000"
+VERIFY_TOKEN = "verify-token-4f7c2b"
+WEBHOOK_ID = "webhook-id-3b9d"
+GEMINI_KEY = "gemini-key-AIzaFake123"
+# The time every entity snapshot is taken at (a Friday morning, local time Europe/Amsterdam).
+FROZEN_NOW = datetime(2026, 11, 20, 7, 30, tzinfo=UTC)
+
+PROFILE_OPTIONS: dict[str, Any] = {
+    "hr_rest": 52,
+    "hr_max": 188,
+    "sex": "male",
+    "race_name": "Autumn Half",
+    "race_date": "2027-01-31",
+    "race_distance_km": 21.0975,
+    "goal_time": 105 * 60,
+    "persona": "supportive",
+    "language": "en",
+    "units": "metric",
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/coach_dyno in every test."""
+
+
+@pytest.fixture
+async def strava(fake_strava: FakeStrava) -> AsyncGenerator[FakeStrava]:  # noqa: F811
+    """Point the integration's Strava API and OAuth token endpoint at the fake."""
+    with (
+        patch("custom_components.coach_dyno.sources.strava.STRAVA_API_BASE", fake_strava.api_base),
+        patch(
+            "custom_components.coach_dyno.application_credentials.STRAVA_TOKEN_URL",
+            fake_strava.token_url,
+        ),
+    ):
+        yield fake_strava
+
+
+@pytest.fixture
+async def gemini(fake_gemini: FakeGemini) -> AsyncGenerator[FakeGemini]:  # noqa: F811
+    """Point the coach's Gemini client at the fake."""
+    with patch("custom_components.coach_dyno.coach.gemini.GEMINI_BASE_URL", fake_gemini.base_url):
+        yield fake_gemini
+
+
+@pytest.fixture
+async def credentials(hass: HomeAssistant) -> None:
+    """Store the user's Strava API application as application credentials."""
+    assert await async_setup_component(hass, "application_credentials", {})
+    await async_import_client_credential(
+        hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET, "Strava")
+    )
+
+
+@pytest.fixture
+def strava_entry(strava: FakeStrava) -> MockConfigEntry:
+    """Return a Strava entry whose tokens the fake accepts."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        title="Dyno Runner",
+        unique_id=str(strava.athlete["id"]),
+        data={
+            "auth_implementation": DOMAIN,
+            "token": {
+                "access_token": strava.access_token,
+                "refresh_token": strava.refresh_token,
+                "token_type": "Bearer",
+                "expires_in": 6 * 3600,
+                "expires_at": (datetime.now(UTC) + timedelta(hours=5)).timestamp(),
+            },
+            "source": "strava",
+            "athlete_id": strava.athlete["id"],
+            CONF_WEBHOOK_ID: WEBHOOK_ID,
+            "verify_token": VERIFY_TOKEN,
+        },
+        options=PROFILE_OPTIONS,
+    )
+
+
+@pytest.fixture
+def demo_entry() -> MockConfigEntry:
+    """Return the bundled demo runner's entry, with no keys."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        entry_id=ENTRY_ID,
+        title="Demo runner",
+        unique_id="demo",
+        data={"source": "demo"},
+        options=PROFILE_OPTIONS,
+    )
+
+
+@pytest.fixture
+def no_push() -> Generator[None]:
+    """Keep Strava push out of tests about something else (no external URL: polling only)."""
+    with patch("custom_components.coach_dyno.sources.push.PushManager._async_subscribe"):
+        yield
+
+
+async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
+    """Add an entry and set it up, waiting for everything it started."""
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+
+@pytest.fixture
+async def frozen_now(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> FrozenDateTimeFactory:
+    """Stop the clock at FROZEN_NOW in Europe/Amsterdam, the moment every snapshot is taken at."""
+    await hass.config.async_set_time_zone("Europe/Amsterdam")
+    freezer.move_to(FROZEN_NOW)
+    return freezer
+
+
+@pytest.fixture
+async def loaded_demo(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, frozen_now: FrozenDateTimeFactory
+) -> MockConfigEntry:
+    """Set up the demo runner at FROZEN_NOW."""
+    await setup_entry(hass, demo_entry)
+    return demo_entry
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshot with Home Assistant's extension: stable registry ids, readable states, snapshots/."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)

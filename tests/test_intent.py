@@ -1,0 +1,290 @@
+"""Tests for the intents: spoken answers from the demo snapshot, directly and through Assist."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+import shutil
+
+from homeassistant.components import conversation
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.helpers import intent
+from homeassistant.setup import async_setup_component
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.coach_dyno.const import DOMAIN
+from custom_components.coach_dyno.training import Activity
+from tests.conftest import FROZEN_NOW, GEMINI_KEY, PROFILE_OPTIONS, setup_entry
+from tests.fakes.gemini import FakeGemini, invalid_key_error
+
+SENTENCES = Path(__file__).resolve().parent.parent / "custom_sentences" / "en" / "coach_dyno.yaml"
+METERS_PER_MILE = 1609.344
+
+
+@pytest.fixture(autouse=True)
+async def intent_integration(hass: HomeAssistant) -> None:
+    """Set up Home Assistant's intent integration, which loads Coach Dyno's intent platform."""
+    assert await async_setup_component(hass, "intent", {})
+
+
+async def _ask(
+    hass: HomeAssistant, intent_type: str, language: str = "en"
+) -> intent.IntentResponse:
+    """Handle an intent the way Assist (and every LLM agent's intent tools) does."""
+    return await intent.async_handle(hass, "test", intent_type, {}, language=language)
+
+
+def _speech(response: intent.IntentResponse) -> str:
+    speech: str = response.speech["plain"]["speech"]
+    return speech
+
+
+def _clock(seconds: float) -> str:
+    """Write a duration as a runner reads it: 47:32 or 1:45:00."""
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _this_week(entry: MockConfigEntry) -> list[Activity]:
+    today = dt_util.as_local(FROZEN_NOW).date()
+    monday = today - timedelta(days=today.weekday())
+    return [
+        activity
+        for activity in entry.runtime_data.coordinator.store.activities.values()
+        if activity.is_run and monday <= dt_util.as_local(activity.start).date() <= today
+    ]
+
+
+def _latest_run(entry: MockConfigEntry) -> Activity:
+    runs: list[Activity] = list(entry.runtime_data.coordinator.store.activities.values())
+    return max(
+        (run for run in runs if run.is_run and run.start <= FROZEN_NOW), key=lambda run: run.start
+    )
+
+
+def _sensor(hass: HomeAssistant, key: str) -> float:
+    state = hass.states.get(f"sensor.demo_runner_{key}")
+    assert state is not None
+    return float(state.state)
+
+
+async def test_weekly_distance(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """The week's distance, number of runs and time, summed from the stored runs."""
+    week = _this_week(loaded_demo)
+    distance = sum(run.distance_m for run in week) / 1000
+    moving = sum(run.moving_s for run in week)
+    runs = "1 run" if len(week) == 1 else f"{len(week)} runs"
+    response = await _ask(hass, "CoachDynoWeeklyDistance")
+    assert response.response_type is intent.IntentResponseType.QUERY_ANSWER
+    assert _speech(response) == (
+        f"This week you ran {distance:.1f} km in {runs}, {_clock(moving)} in total."
+    )
+
+
+async def test_weekly_distance_of_one_run(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """One run is one run, in both languages."""
+    coordinator = loaded_demo.runtime_data.coordinator
+    snapshot = coordinator.data.snapshot
+    week = replace(snapshot.volume.this_week, distance_m=5000.0, moving_s=1500.0, count=1)
+    volume = replace(snapshot.volume, this_week=week)
+    coordinator.async_set_updated_data(
+        replace(coordinator.data, snapshot=replace(snapshot, volume=volume))
+    )
+    assert _speech(await _ask(hass, "CoachDynoWeeklyDistance")) == (
+        "This week you ran 5.0 km in 1 run, 25:00 in total."
+    )
+    assert _speech(await _ask(hass, "CoachDynoWeeklyDistance", "vi")) == (
+        "Tuần này bạn đã chạy 5.0 km trong 1 buổi, tổng cộng 25:00."
+    )
+
+
+async def test_race_countdown(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """Days and weeks to the goal race, and the phase, in English and Vietnamese."""
+    days = int(_sensor(hass, "days_to_race"))
+    weeks = int(_sensor(hass, "weeks_to_race"))
+    phase = hass.states.get("sensor.demo_runner_training_phase")
+    assert phase is not None
+    assert phase.state == "build"
+    assert _speech(await _ask(hass, "CoachDynoRaceCountdown")) == (
+        f"{days} days to go, {weeks} weeks. You are in the build phase."
+    )
+    assert _speech(await _ask(hass, "CoachDynoRaceCountdown", "vi")) == (
+        f"Còn {days} ngày, {weeks} tuần nữa. Bạn đang ở giai đoạn tăng tải."
+    )
+
+
+async def test_training_form(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """Form, fitness and fatigue as the sensors show them, with a verdict."""
+    tsb, ctl, atl = (_sensor(hass, key) for key in ("form", "fitness", "fatigue"))
+    assert _speech(await _ask(hass, "CoachDynoTrainingForm")).startswith(
+        f"Your form is {round(tsb)}: fitness {round(ctl)}, fatigue {round(atl)}. You are "
+    )
+
+
+@pytest.mark.parametrize(
+    ("tsb", "verdict"),
+    [
+        (12.0, "You are fresh."),
+        (-25.0, "You are carrying a lot of fatigue; keep today easy."),
+        (-5.0, "You are in a productive training zone."),
+    ],
+)
+async def test_training_form_verdicts(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, tsb: float, verdict: str
+) -> None:
+    """A positive form is fresh, a deep negative one says rest, a mild one says it works."""
+    coordinator = loaded_demo.runtime_data.coordinator
+    snapshot = coordinator.data.snapshot
+    coordinator.async_set_updated_data(
+        replace(coordinator.data, snapshot=replace(snapshot, load=replace(snapshot.load, tsb=tsb)))
+    )
+    assert _speech(await _ask(hass, "CoachDynoTrainingForm")).endswith(verdict)
+
+
+async def test_latest_run(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """The newest run's name, distance, pace and heart rate."""
+    run = _latest_run(loaded_demo)
+    pace = round(run.moving_s / (run.distance_m / 1000))
+    assert run.avg_hr is not None
+    assert _speech(await _ask(hass, "CoachDynoLatestRun")) == (
+        f"Your last run, {run.name}, was {run.distance_m / 1000:.1f} km at "
+        f"{pace // 60}:{pace % 60:02d}/km, average heart rate {round(run.avg_hr)}."
+    )
+
+
+async def test_latest_run_in_miles_without_heart_rate(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """US customary units speak miles; a run without heart rate simply leaves it out."""
+    hass.config.units = US_CUSTOMARY_SYSTEM
+    coordinator = loaded_demo.runtime_data.coordinator
+    snapshot = coordinator.data.snapshot
+    assert snapshot.latest_run is not None
+    latest = replace(snapshot.latest_run, avg_hr=None)
+    coordinator.async_set_updated_data(
+        replace(coordinator.data, snapshot=replace(snapshot, latest_run=latest))
+    )
+    run = _latest_run(loaded_demo)
+    pace = round(run.moving_s / (run.distance_m / METERS_PER_MILE))
+    assert _speech(await _ask(hass, "CoachDynoLatestRun")) == (
+        f"Your last run, {run.name}, was {run.distance_m / METERS_PER_MILE:.1f} mi at "
+        f"{pace // 60}:{pace % 60:02d}/mi."
+    )
+
+
+async def test_nothing_to_say_yet(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """Without a goal race or any run the answers say so instead of inventing numbers."""
+    coordinator = loaded_demo.runtime_data.coordinator
+    snapshot = coordinator.data.snapshot
+    coordinator.async_set_updated_data(
+        replace(coordinator.data, snapshot=replace(snapshot, race=None, latest_run=None))
+    )
+    assert _speech(await _ask(hass, "CoachDynoRaceCountdown")) == "No goal race is set."
+    assert _speech(await _ask(hass, "CoachDynoLatestRun")) == "There is no run in your history yet."
+    assert _speech(await _ask(hass, "CoachDynoLatestRun", "vi")) == (
+        "Chưa có buổi chạy nào trong lịch sử."
+    )
+
+
+async def test_briefing(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """The briefing intent reads the same morning briefing the action returns."""
+    response = await _ask(hass, "CoachDynoBriefing")
+    briefing = await hass.services.async_call(
+        DOMAIN,
+        "generate_briefing",
+        {"config_entry_id": loaded_demo.entry_id},
+        blocking=True,
+        return_response=True,
+    )
+    assert briefing is not None
+    assert response.response_type is intent.IntentResponseType.QUERY_ANSWER
+    assert _speech(response) == briefing["text"]
+
+
+async def test_briefing_with_a_refused_key(
+    hass: HomeAssistant, gemini: FakeGemini, frozen_now: object
+) -> None:
+    """A refused Gemini key is spoken as a failure, and the user is asked for a new key."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Demo runner",
+        unique_id="demo",
+        data={"source": "demo", CONF_API_KEY: GEMINI_KEY},
+        options=PROFILE_OPTIONS,
+    )
+    await setup_entry(hass, entry)
+    gemini.queue("gemini-2.5-flash", invalid_key_error())
+
+    response = await _ask(hass, "CoachDynoBriefing")
+
+    assert response.response_type is intent.IntentResponseType.ERROR
+    assert response.error_code is intent.IntentResponseErrorCode.FAILED_TO_HANDLE
+    assert _speech(response) == "The coach cannot answer right now."
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert [flow["step_id"] for flow in flows] == ["reauth_gemini"]
+
+
+@pytest.mark.parametrize(
+    "intent_type",
+    [
+        "CoachDynoWeeklyDistance",
+        "CoachDynoRaceCountdown",
+        "CoachDynoTrainingForm",
+        "CoachDynoLatestRun",
+        "CoachDynoBriefing",
+    ],
+)
+async def test_not_set_up(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, intent_type: str
+) -> None:
+    """Without a loaded athlete every intent says the coach is not set up, in the asker's language."""
+    assert await async_setup_component(hass, DOMAIN, {})
+    assert _speech(await _ask(hass, intent_type)) == "Coach Dyno is not set up yet."
+    assert _speech(await _ask(hass, intent_type, "vi")) == "Coach Dyno chưa được thiết lập."
+
+    # An athlete that is unloaded counts as absent too.
+    await setup_entry(hass, demo_entry)
+    assert await hass.config_entries.async_unload(demo_entry.entry_id)
+    assert _speech(await _ask(hass, intent_type, "en-GB")) == "Coach Dyno is not set up yet."
+
+
+@pytest.fixture
+async def assist(hass: HomeAssistant, tmp_path: Path) -> None:
+    """Home Assistant's own Assist agent with the custom sentences installed as the README says."""
+    hass.config.config_dir = str(tmp_path)
+    target = Path(hass.config.path("custom_sentences", "en", SENTENCES.name))
+    await hass.async_add_executor_job(lambda: target.parent.mkdir(parents=True))
+    await hass.async_add_executor_job(shutil.copyfile, SENTENCES, target)
+    assert await async_setup_component(hass, "homeassistant", {})
+    assert await async_setup_component(hass, "conversation", {})
+    assert await async_setup_component(hass, "intent", {})
+
+
+@pytest.mark.parametrize(
+    ("text", "intent_type"),
+    [
+        ("how far did I run this week", "CoachDynoWeeklyDistance"),
+        ("how many days until my race", "CoachDynoRaceCountdown"),
+        ("am I fresh today", "CoachDynoTrainingForm"),
+        ("how was my last run", "CoachDynoLatestRun"),
+        ("give me my morning briefing", "CoachDynoBriefing"),
+    ],
+)
+@pytest.mark.usefixtures("assist")
+async def test_through_assist(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, text: str, intent_type: str
+) -> None:
+    """Speaking to the built-in agent reaches the coach's intent and speaks its answer."""
+    expected = _speech(await _ask(hass, intent_type))
+    result = await conversation.async_converse(hass, text, None, Context(), language="en")
+    assert result.response.response_type is intent.IntentResponseType.QUERY_ANSWER
+    assert result.response.speech["plain"]["speech"] == expected

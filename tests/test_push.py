@@ -1,0 +1,724 @@
+"""Strava push: webhook registration, the subscription, validation, events, unload and removal."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from http import HTTPStatus
+import json
+from typing import Any
+from unittest.mock import AsyncMock, patch
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import cloud, webhook
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from yarl import URL
+
+from custom_components.coach_dyno.const import DOMAIN, EVENT_ACTIVITY
+from custom_components.coach_dyno.coordinator import (
+    POLL_INTERVAL,
+    POLL_INTERVAL_WITH_PUSH,
+    CoachCoordinator,
+)
+from custom_components.coach_dyno.sources.push import PushManager, no_athlete_token
+from custom_components.coach_dyno.sources.strava import StravaError
+from tests.conftest import ENTRY_ID, FROZEN_NOW, VERIFY_TOKEN, WEBHOOK_ID, setup_entry
+from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
+
+EXTERNAL_URL = "https://coach.example.com"
+CALLBACK_URL = f"{EXTERNAL_URL}/api/webhook/{WEBHOOK_ID}"
+CLOUDHOOK_URL = "https://hooks.nabu.casa/cloudhook-abc"
+WEBHOOK_PATH = f"/api/webhook/{WEBHOOK_ID}"
+SUBSCRIPTIONS = f"{API_PREFIX}/push_subscriptions"
+
+type Client = TestClient[web.Request, web.Application]
+
+
+@pytest.fixture
+async def client(
+    hass: HomeAssistant,
+    credentials: None,
+    strava: FakeStrava,
+    hass_client_no_auth: ClientSessionGenerator,
+) -> Client:
+    """
+    Return a client for Home Assistant's HTTP API, and route Strava's validation GET through it.
+
+    The fake cannot reach an https external URL, so it asks Home Assistant directly, as Strava would
+    through that URL (or through the cloud).
+    """
+    # The webhook view must exist before the test client freezes the router.
+    assert await async_setup_component(hass, "webhook", {})
+    http: Client = await hass_client_no_auth()
+    challenges = iter(range(1, 1000))
+
+    async def answers(callback_url: str, verify_token: str) -> bool:
+        assert URL(callback_url).scheme == "https"
+        challenge = f"challenge-{next(challenges)}"
+        params = {
+            "hub.mode": "subscribe",
+            "hub.challenge": challenge,
+            "hub.verify_token": verify_token,
+        }
+        resp = await http.get(WEBHOOK_PATH, params=params)
+        if resp.status != HTTPStatus.OK:
+            return False
+        body = await resp.json()
+        return isinstance(body, dict) and body.get("hub.challenge") == challenge
+
+    strava._callback_answers = answers  # type: ignore[method-assign]
+    return http
+
+
+@pytest.fixture
+async def external_url(hass: HomeAssistant) -> str:
+    """Give Home Assistant an https external URL Strava can reach."""
+    await hass.config.async_update(external_url=EXTERNAL_URL)
+    return EXTERNAL_URL
+
+
+@pytest.fixture
+async def pushed(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    client: Client,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+) -> MockConfigEntry:
+    """Set up a Strava entry with push connected over 30 days of history; clear the request log."""
+    await hass.config.async_update(external_url=EXTERNAL_URL)
+    strava.generate(30)
+    await setup_entry(hass, strava_entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert strava_entry.runtime_data.push.connected
+    strava.requests.clear()
+    return strava_entry
+
+
+@pytest.fixture
+def events(hass: HomeAssistant) -> list[Event]:
+    """Collect coach_dyno_activity events."""
+    captured: list[Event] = async_capture_events(hass, EVENT_ACTIVITY)
+    return captured
+
+
+def coordinator_of(entry: MockConfigEntry) -> CoachCoordinator:
+    """Return the entry's coordinator."""
+    coordinator: CoachCoordinator = entry.runtime_data.coordinator
+    return coordinator
+
+
+def event_body(strava: FakeStrava, object_id: int, **changes: Any) -> dict[str, Any]:
+    """Return a push event as Strava sends it for the fake's subscription and athlete."""
+    subscription_id = next(iter(strava.subscriptions))
+    body = {
+        "aspect_type": "create",
+        "event_time": int(FROZEN_NOW.timestamp()),
+        "object_id": object_id,
+        "object_type": "activity",
+        "owner_id": strava.athlete["id"],
+        "subscription_id": subscription_id,
+        "updates": {},
+    }
+    body.update(changes)
+    return body
+
+
+async def post_event(hass: HomeAssistant, client: Client, body: dict[str, Any]) -> int:
+    """POST an event to the webhook, wait for its processing, and return the reply's status."""
+    resp = await client.post(WEBHOOK_PATH, json=body)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    return resp.status
+
+
+async def until(predicate: Callable[[], bool]) -> None:
+    """Let the event loop run until `predicate` holds."""
+    for _ in range(10_000):
+        if predicate():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition never became true")
+
+
+def new_run(strava: FakeStrava, **overrides: Any) -> dict[str, Any]:
+    """Add a run with heart rate to the fake, as an upload would, without syncing it."""
+    run = strava.add_activity(FROZEN_NOW - timedelta(minutes=30), sport_type="Run", type="Run")
+    run.update(
+        has_heartrate=True, average_heartrate=151.0, max_heartrate=176.0, manual=False, **overrides
+    )
+    return run
+
+
+@pytest.mark.usefixtures("credentials")
+@pytest.mark.parametrize("url", [None, "http://coach.example.com"])
+async def test_no_https_url_raises_repair_and_keeps_polling(
+    hass: HomeAssistant,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+    url: str | None,
+) -> None:
+    """Without an https URL Strava can reach, push stays off, says so, and polling stays hourly."""
+    await hass.config.async_update(external_url=url)
+
+    await setup_entry(hass, strava_entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    issue = issue_registry.async_get_issue(DOMAIN, f"push_unavailable_{ENTRY_ID}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"title": "Dyno Runner"}
+    assert coordinator_of(strava_entry).update_interval == POLL_INTERVAL
+    assert strava.count(SUBSCRIPTIONS) == 0
+    assert strava.subscriptions == {}
+    assert not strava_entry.runtime_data.push.connected
+
+
+@pytest.mark.usefixtures("client", "external_url")
+async def test_https_url_subscribes_and_slows_polling(
+    hass: HomeAssistant,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """With an https external URL the webhook is validated by Strava and polling slows down."""
+    await setup_entry(hass, strava_entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    [subscription] = strava.subscriptions.values()
+    assert subscription["callback_url"] == CALLBACK_URL
+    assert strava_entry.data["subscription_id"] == subscription["id"]
+    create = next(r for r in strava.requests if r.method == "POST" and r.path == SUBSCRIPTIONS)
+    assert create.form["verify_token"] == VERIFY_TOKEN
+    # Push subscription calls authenticate with the application, never with the athlete's token.
+    assert create.authorization is None
+    assert coordinator_of(strava_entry).update_interval == POLL_INTERVAL_WITH_PUSH
+    assert issue_registry.async_get_issue(DOMAIN, f"push_unavailable_{ENTRY_ID}") is None
+
+
+async def test_restart_reuses_the_subscription(
+    hass: HomeAssistant, pushed: MockConfigEntry, strava: FakeStrava
+) -> None:
+    """A restart finds its own subscription and keeps it: one listing, no new validation."""
+    subscription_id = pushed.data["subscription_id"]
+
+    assert await hass.config_entries.async_reload(pushed.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert strava.count(SUBSCRIPTIONS) == 1
+    assert strava.count(SUBSCRIPTIONS, method="POST") == 0
+    assert list(strava.subscriptions) == [subscription_id]
+    assert pushed.runtime_data.push.connected
+
+
+async def test_stale_subscription_is_replaced(
+    hass: HomeAssistant,
+    client: Client,
+    external_url: str,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+) -> None:
+    """Strava allows one subscription per app: one pointing elsewhere is replaced by ours."""
+    strava.subscriptions[99] = {"id": 99, "callback_url": "https://old.example.com/hook"}
+
+    await setup_entry(hass, strava_entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert strava.count(f"{SUBSCRIPTIONS}/99", method="DELETE") == 1
+    [subscription] = strava.subscriptions.values()
+    assert subscription["callback_url"] == CALLBACK_URL
+
+
+@pytest.mark.parametrize(
+    "break_strava",
+    [
+        # Strava's validation GET does not get our challenge back.
+        lambda strava: setattr(strava, "_callback_answers", AsyncMock(return_value=False)),
+        # A listed subscription without an id.
+        lambda strava: strava.subscriptions.update({7: {"callback_url": "x"}}),
+        # Strava is down.
+        lambda strava: strava.inject(Fault.SERVER_ERROR, path=SUBSCRIPTIONS, status=503),
+    ],
+    ids=["validation_fails", "listing_without_id", "strava_down"],
+)
+@pytest.mark.usefixtures("client", "external_url")
+async def test_failed_subscription_keeps_polling_hourly(
+    hass: HomeAssistant,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    caplog: pytest.LogCaptureFixture,
+    break_strava: Callable[[FakeStrava], None],
+) -> None:
+    """A subscription Strava refuses leaves push off with a warning, and polling hourly."""
+    break_strava(strava)
+
+    await setup_entry(hass, strava_entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert strava_entry.state is ConfigEntryState.LOADED
+    assert not strava_entry.runtime_data.push.connected
+    assert "subscription_id" not in strava_entry.data
+    assert coordinator_of(strava_entry).update_interval == POLL_INTERVAL
+    assert "Could not subscribe to Strava push" in caplog.text
+
+
+async def test_validation_answers_only_the_verify_token(
+    hass: HomeAssistant, pushed: MockConfigEntry, client: Client
+) -> None:
+    """The validation GET echoes the challenge for our verify token and nothing else."""
+    good = {"hub.mode": "subscribe", "hub.challenge": "abc123", "hub.verify_token": VERIFY_TOKEN}
+    resp = await client.get(WEBHOOK_PATH, params=good)
+    assert resp.status == HTTPStatus.OK
+    assert await resp.json() == {"hub.challenge": "abc123"}
+
+    for wrong in (
+        {**good, "hub.verify_token": "guess"},
+        {**good, "hub.verify_token": "vérifié"},
+        {**good, "hub.mode": "unsubscribe"},
+        {"hub.challenge": "abc123"},
+    ):
+        resp = await client.get(WEBHOOK_PATH, params=wrong)
+        assert resp.status == HTTPStatus.FORBIDDEN, wrong
+
+
+async def test_create_event_stores_and_announces(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    client: Client,
+    strava: FakeStrava,
+    events: list[Event],
+) -> None:
+    """A create event costs at most two calls, stores the run with its streams, and announces it."""
+    run = new_run(strava)
+
+    assert await post_event(hass, client, event_body(strava, run["id"])) == HTTPStatus.OK
+
+    assert strava.count() <= 2
+    stored = coordinator_of(pushed).store.activities[run["id"]]
+    assert stored.stream_summary is not None
+    assert [(event.data["action"], event.data["activity_id"]) for event in events] == [
+        ("created", run["id"])
+    ]
+    assert coordinator_of(pushed).data.snapshot.activity_count == 31
+
+
+async def test_create_event_for_a_ride_costs_one_call(
+    hass: HomeAssistant, pushed: MockConfigEntry, client: Client, strava: FakeStrava
+) -> None:
+    """Streams add value for runs with heart rate only: a ride is read once."""
+    ride = strava.add_activity(FROZEN_NOW - timedelta(hours=2), sport_type="Ride", type="Ride")
+
+    assert await post_event(hass, client, event_body(strava, ride["id"])) == HTTPStatus.OK
+
+    assert strava.count() == 1
+    assert ride["id"] in coordinator_of(pushed).store.activities
+
+
+async def test_update_event_renames(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    client: Client,
+    strava: FakeStrava,
+    events: list[Event],
+) -> None:
+    """A title change is read back from the API (never from the payload) and announced."""
+    activity_id = max(strava.activities)
+    strava.update_activity(activity_id, name="Long run by the lake")
+    body = event_body(strava, activity_id, aspect_type="update", updates={"title": "Payload lies"})
+
+    assert await post_event(hass, client, body) == HTTPStatus.OK
+
+    assert coordinator_of(pushed).store.activities[activity_id].name == "Long run by the lake"
+    assert strava.count() == 1
+    assert [(event.data["action"], event.data["name"]) for event in events] == [
+        ("updated", "Long run by the lake")
+    ]
+
+
+async def test_delete_event_removes(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    client: Client,
+    strava: FakeStrava,
+    events: list[Event],
+) -> None:
+    """A delete event forgets the activity without a call, and announces it."""
+    activity_id = max(strava.activities)
+    strava.delete_activity(activity_id)
+
+    body = event_body(strava, activity_id, aspect_type="delete")
+    assert await post_event(hass, client, body) == HTTPStatus.OK
+
+    assert activity_id not in coordinator_of(pushed).store.activities
+    assert strava.count() == 0
+    assert [(event.data["action"], event.data["activity_id"]) for event in events] == [
+        ("deleted", activity_id)
+    ]
+    assert events[0].data["trimp"] is None
+    assert coordinator_of(pushed).data.snapshot.activity_count == 29
+
+
+async def test_event_for_a_vanished_activity_removes_it(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    client: Client,
+    strava: FakeStrava,
+    events: list[Event],
+) -> None:
+    """An update for an activity Strava no longer shows (deleted or made private) forgets it."""
+    activity_id = max(strava.activities)
+    strava.delete_activity(activity_id)
+
+    body = event_body(strava, activity_id, aspect_type="update", updates={"private": "true"})
+    assert await post_event(hass, client, body) == HTTPStatus.OK
+
+    assert activity_id not in coordinator_of(pushed).store.activities
+    assert [event.data["action"] for event in events] == ["deleted"]
+
+
+async def test_event_with_strava_down_changes_nothing(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    client: Client,
+    strava: FakeStrava,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """When the re-fetch fails, the event is dropped with a warning; the next sync catches up."""
+    events = async_capture_events(hass, EVENT_ACTIVITY)
+    run = new_run(strava)
+    strava.inject(Fault.SERVER_ERROR, path=f"{API_PREFIX}/activities/", status=502)
+
+    assert await post_event(hass, client, event_body(strava, run["id"])) == HTTPStatus.OK
+
+    assert run["id"] not in coordinator_of(pushed).store.activities
+    assert events == []
+    assert "Could not read activity from a push event" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"subscription_id": 1}, {"owner_id": 999}],
+    ids=["other_subscription", "other_owner"],
+)
+async def test_foreign_events_are_dropped(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    client: Client,
+    strava: FakeStrava,
+    changes: dict[str, Any],
+) -> None:
+    """Events are not signed: one for another subscription or athlete is dropped without a call."""
+    events = async_capture_events(hass, EVENT_ACTIVITY)
+    run = new_run(strava)
+
+    assert await post_event(hass, client, event_body(strava, run["id"], **changes)) == HTTPStatus.OK
+
+    assert strava.count() == 0
+    assert run["id"] not in coordinator_of(pushed).store.activities
+    assert events == []
+
+
+async def test_deauthorization_starts_reauth(
+    hass: HomeAssistant, pushed: MockConfigEntry, client: Client, strava: FakeStrava
+) -> None:
+    """The athlete revoking access on Strava starts a reauth flow at once."""
+    body = event_body(
+        strava,
+        strava.athlete["id"],
+        object_type="athlete",
+        aspect_type="update",
+        updates={"authorized": "false"},
+    )
+
+    assert await post_event(hass, client, body) == HTTPStatus.OK
+    await hass.async_block_till_done()
+
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert flows[0]["context"]["entry_id"] == pushed.entry_id
+    assert strava.count() == 0
+
+
+async def test_other_athlete_updates_are_ignored(
+    hass: HomeAssistant, pushed: MockConfigEntry, client: Client, strava: FakeStrava
+) -> None:
+    """An athlete update that is not a deauthorization needs nothing."""
+    body = event_body(strava, strava.athlete["id"], object_type="athlete", aspect_type="update")
+
+    assert await post_event(hass, client, body) == HTTPStatus.OK
+
+    assert hass.config_entries.flow.async_progress() == []
+    assert strava.count() == 0
+
+
+def body_text(**fields: Any) -> str:
+    """Return an event body with `fields` changed (None removes one)."""
+    event: dict[str, Any] = {
+        "object_type": "activity",
+        "aspect_type": "create",
+        "object_id": 5,
+        "owner_id": 134815,
+        "subscription_id": 1,
+    }
+    event.update(fields)
+    return json.dumps({key: value for key, value in event.items() if value is not None})
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "{not json",
+        "[1, 2, 3]",
+        '"create"',
+        body_text(aspect_type=None),
+        body_text(object_id="x"),
+        body_text(object_type="club"),
+        body_text(aspect_type="explode"),
+        body_text(object_id=-5),
+        body_text(updates=[1]),
+    ],
+    ids=[
+        "not_json",
+        "list",
+        "string",
+        "missing_field",
+        "id_not_a_number",
+        "unknown_object",
+        "unknown_aspect",
+        "negative_id",
+        "updates_not_object",
+    ],
+)
+async def test_malformed_bodies_are_refused(
+    hass: HomeAssistant, pushed: MockConfigEntry, client: Client, strava: FakeStrava, body: str
+) -> None:
+    """A body that is not a Strava event gets 400 and costs nothing."""
+    resp = await client.post(WEBHOOK_PATH, data=body, headers={"Content-Type": "application/json"})
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert resp.status == HTTPStatus.BAD_REQUEST
+    assert strava.count() == 0
+
+
+async def test_event_is_acknowledged_before_the_fetch(
+    hass: HomeAssistant, pushed: MockConfigEntry, client: Client, strava: FakeStrava
+) -> None:
+    """Strava gets its 200 at once; reading the activity happens after the reply."""
+    run = new_run(strava)
+    strava.inject(Fault.DELAY, path=f"{API_PREFIX}/activities/{run['id']}", delay=30)
+
+    resp = await client.post(WEBHOOK_PATH, json=event_body(strava, run["id"]))
+
+    assert resp.status == HTTPStatus.OK
+    # The re-fetch is under way but not answered: the reply did not wait for it.
+    await until(lambda: strava.count(f"{API_PREFIX}/activities/{run['id']}") == 1)
+    assert run["id"] not in coordinator_of(pushed).store.activities
+
+    # Unloading cancels the pending re-fetch.
+    assert await hass.config_entries.async_unload(pushed.entry_id)
+    assert pushed.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_unload_unregisters_the_webhook(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    client: Client,
+    strava: FakeStrava,
+    events: list[Event],
+) -> None:
+    """After unload the webhook is gone: events reach nothing and the subscription stays."""
+    run = new_run(strava)
+
+    assert await hass.config_entries.async_unload(pushed.entry_id)
+    await hass.async_block_till_done()
+
+    assert pushed.state is ConfigEntryState.NOT_LOADED
+    assert WEBHOOK_ID not in hass.data.get(webhook.DOMAIN, {})
+    assert await post_event(hass, client, event_body(strava, run["id"])) == HTTPStatus.OK
+    assert strava.count() == 0
+    assert events == []
+    # The subscription is kept for the next start.
+    assert len(strava.subscriptions) == 1
+
+
+async def test_remove_entry_deletes_subscription_and_files(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    strava: FakeStrava,
+    hass_storage: dict[str, Any],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """Removing the entry deletes the Strava subscription, the stored history and its issues."""
+    assert f"{DOMAIN}.{ENTRY_ID}" in hass_storage
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        f"store_corrupt_{ENTRY_ID}",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="store_corrupt",
+        translation_placeholders={"corrupt_path": "x"},
+    )
+
+    assert await hass.config_entries.async_remove(pushed.entry_id)
+    await hass.async_block_till_done()
+
+    assert strava.subscriptions == {}
+    assert strava.count(f"{SUBSCRIPTIONS}/{pushed.data['subscription_id']}", "DELETE") == 1
+    assert not any(key.startswith(f"{DOMAIN}.{ENTRY_ID}") for key in hass_storage)
+    assert issue_registry.async_get_issue(DOMAIN, f"store_corrupt_{ENTRY_ID}") is None
+
+
+async def test_remove_entry_when_subscription_already_gone(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    strava: FakeStrava,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A subscription deleted elsewhere first does not stop the removal."""
+    strava.subscriptions.clear()
+
+    assert await hass.config_entries.async_remove(pushed.entry_id)
+
+    assert "Could not delete" not in caplog.text
+    assert hass.config_entries.async_get_entry(pushed.entry_id) is None
+
+
+async def test_remove_entry_without_credentials(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    strava: FakeStrava,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Without application credentials the subscription cannot be deleted: say so, remove anyway."""
+    with patch(
+        "custom_components.coach_dyno.sources.push.async_get_config_entry_implementation",
+        side_effect=ValueError("Implementation not available"),
+    ):
+        assert await hass.config_entries.async_remove(pushed.entry_id)
+
+    assert len(strava.subscriptions) == 1
+    assert "Could not delete the Strava push subscription" in caplog.text
+    assert hass.config_entries.async_get_entry(pushed.entry_id) is None
+
+
+@pytest.mark.usefixtures("credentials")
+async def test_cloudhook_is_used_and_removed(
+    hass: HomeAssistant, client: Client, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """With Home Assistant Cloud the subscription points at a cloudhook, deleted with the entry."""
+    hass.config.components.add("cloud")
+    with (
+        patch.object(cloud, "async_active_subscription", return_value=True),
+        patch.object(cloud, "async_create_cloudhook", return_value=CLOUDHOOK_URL) as create,
+        patch.object(cloud, "async_delete_cloudhook") as delete,
+    ):
+        await setup_entry(hass, strava_entry)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+        [subscription] = strava.subscriptions.values()
+        assert subscription["callback_url"] == CLOUDHOOK_URL
+        assert strava_entry.data["cloudhook_url"] == CLOUDHOOK_URL
+        create.assert_awaited_once_with(hass, WEBHOOK_ID)
+
+        # A restart reuses the cloudhook it made.
+        assert await hass.config_entries.async_reload(strava_entry.entry_id)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert create.await_count == 1
+
+        assert await hass.config_entries.async_remove(strava_entry.entry_id)
+
+    delete.assert_awaited_once_with(hass, WEBHOOK_ID)
+    assert strava.subscriptions == {}
+
+
+@pytest.mark.usefixtures("client", "external_url")
+async def test_cloud_not_set_up_is_never_imported(
+    hass: HomeAssistant, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """Without Home Assistant Cloud set up, push uses the external URL and never asks the cloud."""
+    with patch.object(cloud, "async_active_subscription", return_value=True) as active:
+        await setup_entry(hass, strava_entry)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    active.assert_not_called()
+    [subscription] = strava.subscriptions.values()
+    assert subscription["callback_url"] == CALLBACK_URL
+
+
+@pytest.mark.usefixtures("client", "external_url")
+async def test_cloud_not_connected_falls_back_to_external_url(
+    hass: HomeAssistant, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """A cloud account that is not connected right now falls back to the https external URL."""
+    hass.config.components.add("cloud")
+    with (
+        patch.object(cloud, "async_active_subscription", return_value=True),
+        patch.object(cloud, "async_create_cloudhook", side_effect=cloud.CloudNotConnected),
+    ):
+        await setup_entry(hass, strava_entry)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+    [subscription] = strava.subscriptions.values()
+    assert subscription["callback_url"] == CALLBACK_URL
+    assert "cloudhook_url" not in strava_entry.data
+
+
+async def test_cloudhook_already_gone_on_removal(
+    hass: HomeAssistant, pushed: MockConfigEntry, strava: FakeStrava
+) -> None:
+    """A cloudhook the cloud no longer knows does not stop the removal."""
+    hass.config.components.add("cloud")
+    hass.config_entries.async_update_entry(
+        pushed, data={**pushed.data, "cloudhook_url": CLOUDHOOK_URL}
+    )
+    with patch.object(cloud, "async_delete_cloudhook", side_effect=cloud.CloudNotAvailable):
+        assert await hass.config_entries.async_remove(pushed.entry_id)
+
+    assert strava.subscriptions == {}
+
+
+async def test_remove_subscription_without_one(
+    hass: HomeAssistant, credentials: None, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """An entry that never subscribed deletes nothing at Strava."""
+    strava_entry.add_to_hass(hass)
+
+    await PushManager.async_remove_subscription(hass, strava_entry)
+
+    assert strava.count(method="DELETE") == 0
+
+
+async def test_update_that_changes_nothing_is_quiet(
+    hass: HomeAssistant,
+    pushed: MockConfigEntry,
+    client: Client,
+    strava: FakeStrava,
+    hass_storage: dict[str, Any],
+) -> None:
+    """An update touching nothing Coach Dyno keeps (say, privacy) announces and writes nothing."""
+    events = async_capture_events(hass, EVENT_ACTIVITY)
+    activity_id = max(strava.activities)
+    strava.update_activity(activity_id, private=True, visibility="only_me")
+    written = json.dumps(hass_storage[f"{DOMAIN}.{ENTRY_ID}"])
+
+    body = event_body(strava, activity_id, aspect_type="update", updates={"private": "true"})
+    assert await post_event(hass, client, body) == HTTPStatus.OK
+
+    assert strava.count() == 1
+    assert events == []
+    assert json.dumps(hass_storage[f"{DOMAIN}.{ENTRY_ID}"]) == written
+
+
+async def test_subscription_client_never_holds_an_athlete_token() -> None:
+    """The client that deletes a subscription has no athlete token to send, by construction."""
+    with pytest.raises(StravaError, match="application credentials"):
+        await no_athlete_token()

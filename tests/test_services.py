@@ -1,0 +1,593 @@
+"""Tests for the actions: what they return, what they change, and how they refuse."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+import json
+from pathlib import Path
+import time
+from typing import Any, cast
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
+from homeassistant.const import CONF_API_KEY
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from syrupy.assertion import SnapshotAssertion
+import voluptuous as vol
+import yaml
+
+from custom_components.coach_dyno.coach import CoachUnavailableError
+from custom_components.coach_dyno.const import DOMAIN, EVENT_ACTIVITY
+from tests.coach.replies import briefing as briefing_reply
+from tests.conftest import FROZEN_NOW, GEMINI_KEY, PROFILE_OPTIONS, setup_entry
+from tests.fakes.gemini import FakeGemini, invalid_key_error, json_reply, quota_error
+from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
+
+INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / DOMAIN
+ACTIVITIES = f"{API_PREFIX}/athlete/activities"
+# A Strava export's index with only the columns the importer needs: two runs this week.
+EXPORT_CSV = """Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Distance,Moving Time,Average Heart Rate,Max Heart Rate
+90000000001,"Nov 20, 2026, 6:00:00 AM",Dawn Ten,Run,3100,10.00,3000,150,170
+90000000002,"Nov 17, 2026, 6:00:00 AM",Short Shakeout,Run,1300,4.00,1200,140,155
+"""
+
+
+async def _call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Call one of the integration's actions that answer, and return the answer."""
+    response = await hass.services.async_call(
+        DOMAIN, service, data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return dict(response)
+
+
+async def _run(hass: HomeAssistant, service: str, data: dict[str, Any]) -> None:
+    """Call one of the integration's actions that only act."""
+    await hass.services.async_call(DOMAIN, service, data, blocking=True)
+
+
+def _distance_this_week(hass: HomeAssistant) -> float:
+    state = hass.states.get("sensor.demo_runner_distance_this_week")
+    assert state is not None
+    return float(state.state)
+
+
+@pytest.fixture
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Give Home Assistant a configuration folder of its own, as imports read from it."""
+    hass.config.config_dir = str(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+async def gemini_demo(
+    hass: HomeAssistant, gemini: FakeGemini, frozen_now: Any
+) -> tuple[MockConfigEntry, FakeGemini]:
+    """Set up the demo runner with a Gemini key the fake accepts."""
+    gemini.valid_keys.add(GEMINI_KEY)
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Demo runner",
+        unique_id="demo",
+        data={"source": "demo", CONF_API_KEY: GEMINI_KEY},
+        options=PROFILE_OPTIONS,
+    )
+    await setup_entry(hass, entry)
+    return entry, gemini
+
+
+# ----- the contract: services.yaml, strings.json, icons.json ------------------------------------
+
+
+async def test_every_action_is_described(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """services.yaml, strings.json and icons.json cover every action and every schema field."""
+    registered = hass.services.async_services_for_domain(DOMAIN)
+    described = yaml.safe_load((INTEGRATION / "services.yaml").read_text(encoding="utf-8"))
+    strings = json.loads((INTEGRATION / "strings.json").read_text(encoding="utf-8"))
+    icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
+
+    assert set(described) == set(registered)
+    assert set(strings["services"]) == set(registered)
+    assert set(icons["services"]) == set(registered)
+    for name, service in registered.items():
+        assert service.schema is not None
+        fields = {str(key) for key in cast(dict[Any, Any], service.schema.schema)}
+        assert set(described[name]["fields"]) == fields, name
+        assert set(strings["services"][name]["fields"]) == fields, name
+        assert strings["services"][name]["name"], name
+        for field in fields:
+            assert strings["services"][name]["fields"][field]["description"], (name, field)
+
+
+# ----- which entry ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "extra"),
+    [
+        ("harvest", {}),
+        ("import_export", {"path": "strava_export"}),
+        ("analyze_activity", {}),
+        ("generate_briefing", {}),
+        ("ask_coach", {"question": "How am I doing?"}),
+        ("clear_conversation", {}),
+        ("set_race_goal", {"race_date": "2027-04-01", "distance_km": 42.195}),
+    ],
+)
+async def test_unknown_or_unloaded_entry(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, service: str, extra: dict[str, Any]
+) -> None:
+    """Every action names the entry it needs, and refuses a wrong or sleeping one."""
+    call = _run if service in ("clear_conversation", "set_race_goal") else _call
+    with pytest.raises(ServiceValidationError, match="No Coach Dyno entry with id nope"):
+        await call(hass, service, {"config_entry_id": "nope", **extra})
+
+    other = MockConfigEntry(domain="sun", title="Sun")
+    other.add_to_hass(hass)
+    with pytest.raises(
+        ServiceValidationError, match=f"No Coach Dyno entry with id {other.entry_id}"
+    ):
+        await call(hass, service, {"config_entry_id": other.entry_id, **extra})
+
+    assert await hass.config_entries.async_unload(loaded_demo.entry_id)
+    assert loaded_demo.state is ConfigEntryState.NOT_LOADED
+    with pytest.raises(ServiceValidationError, match="Demo runner is not loaded"):
+        await call(hass, service, {"config_entry_id": loaded_demo.entry_id, **extra})
+
+
+# ----- harvest ----------------------------------------------------------------------------------
+
+
+async def test_harvest_needs_strava(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """A demo or export entry has nothing to sync."""
+    with pytest.raises(ServiceValidationError, match="does not sync from Strava"):
+        await _call(hass, "harvest", {"config_entry_id": loaded_demo.entry_id})
+
+
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_harvest_counts_and_announces(
+    hass: HomeAssistant, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """A sync returns what changed; each new or changed run is announced once, history is not."""
+    strava.generate(12)
+    events = async_capture_events(hass, EVENT_ACTIVITY)
+    await setup_entry(hass, strava_entry)
+    assert events == []  # the backfill is history, not news
+
+    assert await _call(hass, "harvest", {"config_entry_id": strava_entry.entry_id}) == {
+        "new_or_updated": 0,
+        "activities": 12,
+    }
+
+    new = strava.add_activity(
+        dt_util.utcnow() - timedelta(hours=1),
+        has_heartrate=True,
+        average_heartrate=150.0,
+        max_heartrate=170.0,
+    )
+    assert await _call(hass, "harvest", {"config_entry_id": strava_entry.entry_id}) == {
+        "new_or_updated": 1,
+        "activities": 13,
+    }
+    assert len(events) == 1
+    event = events[0].data
+    assert event["action"] == "created"
+    assert event["config_entry_id"] == strava_entry.entry_id
+    assert event["activity_id"] == new["id"]
+    assert event["sport_type"] == new["sport_type"]
+    assert event["distance_m"] == new["distance"]
+    assert event["trimp"] > 0
+
+    # An edit on Strava is announced as such.
+    strava.update_activity(new["id"], name="Renamed on Strava")
+    assert await _call(hass, "harvest", {"config_entry_id": strava_entry.entry_id}) == {
+        "new_or_updated": 1,
+        "activities": 13,
+    }
+    assert [(e.data["action"], e.data["activity_id"], e.data["name"]) for e in events[1:]] == [
+        ("updated", new["id"], "Renamed on Strava")
+    ]
+
+    # A full re-read brings nothing new and announces nothing.
+    assert await _call(
+        hass, "harvest", {"config_entry_id": strava_entry.entry_id, "full": True}
+    ) == {"new_or_updated": 0, "activities": 13}
+    assert len(events) == 2
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "message"),
+    [
+        (Fault.RATE_LIMIT, 429, "rate limit is reached; syncing resumes at"),
+        (Fault.UNAUTHORIZED, 401, "Strava refused the access token"),
+        (Fault.INACTIVE, 403, "the API application is inactive"),
+        (Fault.SERVER_ERROR, 500, "Strava could not be reached"),
+    ],
+)
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_harvest_failures(
+    hass: HomeAssistant,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    *,
+    fault: Fault,
+    status: int,
+    message: str,
+) -> None:
+    """A failed sync says why, in words; the stored history stays in use."""
+    strava.generate(5)
+    await setup_entry(hass, strava_entry)
+    strava.inject(fault, path=ACTIVITIES, status=status)
+
+    with pytest.raises(HomeAssistantError, match=message):
+        await _call(hass, "harvest", {"config_entry_id": strava_entry.entry_id})
+
+    assert len(strava_entry.runtime_data.coordinator.store.activities) == 5
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert bool(flows) is (fault is Fault.UNAUTHORIZED)
+
+
+# ----- import_export ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("../outside", "is outside the configuration folder"),
+        ("/etc", "is outside the configuration folder"),
+        ("missing_export", "Nothing was found at missing_export"),
+        ("empty", "No activities were found in empty"),
+    ],
+)
+async def test_import_refuses_bad_paths(
+    hass: HomeAssistant,
+    config_dir: Path,
+    loaded_demo: MockConfigEntry,
+    path: str,
+    message: str,
+) -> None:
+    """A wrong path is refused with a translated reason, and nothing changes."""
+    (config_dir / "empty").mkdir()
+    stored = dict(loaded_demo.runtime_data.coordinator.store.activities)
+    before = _distance_this_week(hass)
+
+    with pytest.raises(ServiceValidationError, match=message):
+        await _call(hass, "import_export", {"config_entry_id": loaded_demo.entry_id, "path": path})
+
+    assert loaded_demo.runtime_data.coordinator.store.activities == stored
+    assert _distance_this_week(hass) == before
+
+
+async def test_import_an_export(
+    hass: HomeAssistant, config_dir: Path, loaded_demo: MockConfigEntry
+) -> None:
+    """New runs land in the history and the sensors at once; a second import adds nothing."""
+    export = config_dir / "strava_export"
+    export.mkdir()
+    (export / "activities.csv").write_text(EXPORT_CSV, encoding="utf-8")
+    events = async_capture_events(hass, EVENT_ACTIVITY)
+    before = _distance_this_week(hass)
+    data = {"config_entry_id": loaded_demo.entry_id, "path": "strava_export"}
+
+    assert await _call(hass, "import_export", data) == {"imported": 2, "read": 2, "skipped": 0}
+    assert _distance_this_week(hass) == pytest.approx(before + 14.0, abs=1e-3)
+    stored = loaded_demo.runtime_data.coordinator.store.activities
+    assert stored[90000000001].name == "Dawn Ten"
+
+    assert await _call(hass, "import_export", data) == {"imported": 0, "read": 2, "skipped": 0}
+    assert _distance_this_week(hass) == pytest.approx(before + 14.0, abs=1e-3)
+    # Imported history is not news: automations are not woken for it.
+    assert events == []
+
+
+# ----- analyze_activity -------------------------------------------------------------------------
+
+
+async def test_analyze_latest_and_by_id(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, snapshot: SnapshotAssertion
+) -> None:
+    """Without an id the latest run is analysed; an id picks that run."""
+    latest = loaded_demo.runtime_data.coordinator.data.snapshot.latest_run
+    assert latest is not None
+    response = await _call(hass, "analyze_activity", {"config_entry_id": loaded_demo.entry_id})
+    assert response is not None
+    assert response["activity_id"] == latest.id
+    assert response["name"] == latest.name
+    assert response["source"] == "offline"
+    assert response == snapshot
+
+    older = loaded_demo.runtime_data.coordinator.data.snapshot.recent_runs[3]
+    response = await _call(
+        hass,
+        "analyze_activity",
+        {"config_entry_id": loaded_demo.entry_id, "activity_id": str(older.id)},
+    )
+    assert response is not None
+    assert response["activity_id"] == older.id
+    assert response["name"] == older.name
+
+
+async def test_analyze_unknown_activity(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """An id that is not in the history is refused by name."""
+    with pytest.raises(ServiceValidationError, match="Activity 123 is not in the history"):
+        await _call(
+            hass, "analyze_activity", {"config_entry_id": loaded_demo.entry_id, "activity_id": 123}
+        )
+
+
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_analyze_without_runs(
+    hass: HomeAssistant, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """A fresh Strava account has nothing to analyse yet."""
+    await setup_entry(hass, strava_entry)
+    with pytest.raises(ServiceValidationError, match="There is no run to analyse yet"):
+        await _call(hass, "analyze_activity", {"config_entry_id": strava_entry.entry_id})
+
+
+# ----- generate_briefing ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["morning", "weekly"])
+async def test_offline_briefing(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, kind: str, snapshot: SnapshotAssertion
+) -> None:
+    """Without a key the offline coach writes the briefing and a 7-day plan."""
+    response = await _call(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": kind}
+    )
+    assert response is not None
+    today = dt_util.as_local(FROZEN_NOW).date()
+    first_day = today if kind == "morning" else today + timedelta(days=1)
+    assert response["kind"] == kind
+    assert response["source"] == "offline"
+    assert response["date"] == today.isoformat()
+    assert [day["date"] for day in response["plan"]] == [
+        (first_day + timedelta(days=offset)).isoformat() for offset in range(7)
+    ]
+    assert response == snapshot
+
+
+async def test_unknown_briefing_kind(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """Only the two kinds exist."""
+    with pytest.raises(vol.Invalid, match="value must be one of"):
+        await _call(
+            hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "daily"}
+        )
+
+
+async def test_gemini_briefing_once_a_day(
+    hass: HomeAssistant, gemini_demo: tuple[MockConfigEntry, FakeGemini]
+) -> None:
+    """With a key Gemini writes the briefing in one call; asking again the same day is free."""
+    entry, gemini = gemini_demo
+    today = dt_util.as_local(FROZEN_NOW).date()
+    gemini.queue("gemini-2.5-flash", json_reply(briefing_reply(today, "Gemini says run easy.")))
+    data = {"config_entry_id": entry.entry_id}
+
+    first = await _call(hass, "generate_briefing", data)
+    assert first is not None
+    assert first["source"] == "gemini"
+    assert first["text"] == "Gemini says run easy."
+    assert len(gemini.generate_requests()) == 1
+    assert gemini.generate_requests()[0].api_key == GEMINI_KEY
+
+    assert await _call(hass, "generate_briefing", data) == first
+    assert len(gemini.generate_requests()) == 1
+
+
+async def test_gemini_key_refused(
+    hass: HomeAssistant, gemini_demo: tuple[MockConfigEntry, FakeGemini]
+) -> None:
+    """A refused key fails the action in words and asks the user for a new key."""
+    entry, gemini = gemini_demo
+    gemini.queue("gemini-2.5-flash", invalid_key_error())
+
+    with pytest.raises(HomeAssistantError, match="Gemini refused the API key"):
+        await _call(hass, "generate_briefing", {"config_entry_id": entry.entry_id})
+
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert len(flows) == 1
+    assert flows[0]["context"]["source"] == SOURCE_REAUTH
+    assert flows[0]["step_id"] == "reauth_gemini"
+
+
+async def test_quota_issue_comes_and_goes(
+    hass: HomeAssistant,
+    gemini_demo: tuple[MockConfigEntry, FakeGemini],
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    """A spent daily quota raises a repair issue; the first answer after it clears the issue."""
+    entry, gemini = gemini_demo
+    data = {"config_entry_id": entry.entry_id, "question": "Should I run today?"}
+    # A short server delay keeps the test quick; it is still a daily quota.
+    gemini.queue("gemini-2.5-flash", quota_error("0.05s", daily=True))
+    gemini.queue("gemini-2.5-flash-lite", quota_error("0.05s", daily=True))
+
+    answer = await _call(hass, "ask_coach", data)
+    assert answer is not None
+    assert answer["quota_exhausted"] is True
+    assert answer["source"] == "offline"
+    assert issue_registry.async_get_issue(DOMAIN, "gemini_quota_exhausted") is not None
+
+    # The coach's cooldown runs on the real monotonic clock, which the frozen test clock leaves alone.
+    await hass.async_add_executor_job(time.sleep, 0.1)
+    answer = await _call(hass, "ask_coach", data)
+    assert answer is not None
+    assert answer["source"] == "gemini"
+    assert answer["quota_exhausted"] is False
+    assert issue_registry.async_get_issue(DOMAIN, "gemini_quota_exhausted") is None
+
+
+async def test_offline_coach_leaves_quota_issue_alone(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, issue_registry: ir.IssueRegistry
+) -> None:
+    """An entry without a key cannot tell anything about another entry's quota."""
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        "gemini_quota_exhausted",
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key="gemini_quota_exhausted",
+    )
+    await _call(hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id})
+    assert issue_registry.async_get_issue(DOMAIN, "gemini_quota_exhausted") is not None
+
+
+async def test_unexpected_coach_failure(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """A coach error the offline coach did not cover becomes a clear action failure."""
+    with (
+        patch.object(
+            loaded_demo.runtime_data.coach, "ask", side_effect=CoachUnavailableError("down")
+        ),
+        pytest.raises(HomeAssistantError, match="The coach could not answer"),
+    ):
+        await _call(hass, "ask_coach", {"config_entry_id": loaded_demo.entry_id, "question": "Hi"})
+
+
+# ----- ask_coach / clear_conversation -----------------------------------------------------------
+
+
+async def test_follow_up_remembers_until_cleared(
+    hass: HomeAssistant, gemini_demo: tuple[MockConfigEntry, FakeGemini]
+) -> None:
+    """A follow-up question carries the conversation so far; clearing it starts afresh."""
+    entry, gemini = gemini_demo
+    ask = {"config_entry_id": entry.entry_id}
+    first = await _call(hass, "ask_coach", {**ask, "question": "What is my weekly mileage?"})
+    assert first is not None
+    assert first["source"] == "gemini"
+    assert first["text"] == gemini.default_text
+
+    await _call(hass, "ask_coach", {**ask, "question": "And last week?"})
+    follow_up = gemini.generate_requests()[-1]
+    assert "What is my weekly mileage?" in follow_up.prompt_text
+    assert follow_up.roles.count("user") == 2
+    assert follow_up.roles.count("model") == 1
+
+    await _run(hass, "clear_conversation", ask)
+    await _call(hass, "ask_coach", {**ask, "question": "How is my form?"})
+    fresh = gemini.generate_requests()[-1]
+    assert "What is my weekly mileage?" not in fresh.prompt_text
+    assert fresh.roles == ["user"]
+
+
+async def test_offline_answers_and_memory(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """The offline coach answers too, and the conversation is kept and cleared the same way."""
+    ask = {"config_entry_id": loaded_demo.entry_id}
+    answer = await _call(hass, "ask_coach", {**ask, "question": "  How far did I run this week?  "})
+    assert answer is not None
+    assert answer["source"] == "offline"
+    assert answer["text"]
+    coach = loaded_demo.runtime_data.coach
+    assert [exchange.question for exchange in coach.memory.turns] == [
+        "How far did I run this week?"
+    ]
+    await _run(hass, "clear_conversation", ask)
+    assert len(coach.memory) == 0
+
+
+@pytest.mark.parametrize("question", ["", "   ", "x" * 1001])
+async def test_question_must_be_sensible(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, question: str
+) -> None:
+    """An empty or absurdly long question is refused before the coach sees it."""
+    with pytest.raises(vol.Invalid, match="length of value must be"):
+        await _call(
+            hass, "ask_coach", {"config_entry_id": loaded_demo.entry_id, "question": question}
+        )
+    assert len(loaded_demo.runtime_data.coach.memory) == 0
+
+
+# ----- set_race_goal ----------------------------------------------------------------------------
+
+
+async def test_race_goal_in_the_past(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """A race date that is not in the future is refused and the goal stays as it was."""
+    before = dict(loaded_demo.options)
+    today = dt_util.as_local(FROZEN_NOW).date()
+    with pytest.raises(ServiceValidationError, match=f"The race date {today} is not in the future"):
+        await _run(
+            hass,
+            "set_race_goal",
+            {"config_entry_id": loaded_demo.entry_id, "race_date": today, "distance_km": 10},
+        )
+    assert dict(loaded_demo.options) == before
+
+
+async def test_race_goal_updates_without_reload(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """A new goal shows in the race sensors at once, without reloading the entry."""
+    runtime = loaded_demo.runtime_data
+    race_day = date(2027, 4, 11)
+    await _run(
+        hass,
+        "set_race_goal",
+        {
+            "config_entry_id": loaded_demo.entry_id,
+            "race_date": race_day.isoformat(),
+            "distance_km": 42.195,
+            "goal_time": {"hours": 3, "minutes": 30},
+            "name": "Spring Marathon",
+        },
+    )
+    await hass.async_block_till_done()
+
+    assert loaded_demo.runtime_data is runtime  # same objects: no reload
+    assert loaded_demo.options["race_date"] == "2027-04-11"
+    assert loaded_demo.options["race_distance_km"] == 42.195
+    assert loaded_demo.options["goal_time"] == 3.5 * 3600
+    assert loaded_demo.options["race_name"] == "Spring Marathon"
+    # The athlete's heart rates are kept.
+    assert loaded_demo.options["hr_max"] == PROFILE_OPTIONS["hr_max"]
+    days = hass.states.get("sensor.demo_runner_days_to_race")
+    assert days is not None
+    assert int(days.state) == (race_day - dt_util.as_local(FROZEN_NOW).date()).days
+    goal_pace = hass.states.get("sensor.demo_runner_goal_pace")
+    assert goal_pace is not None
+    assert float(goal_pace.state) == pytest.approx(3.5 * 3600 / 42.195 / 60, abs=0.01)
+
+
+async def test_race_goal_without_time_forgets_the_old_one(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """A new race without a goal time does not inherit the previous race's goal or name."""
+    await _run(
+        hass,
+        "set_race_goal",
+        {"config_entry_id": loaded_demo.entry_id, "race_date": "2027-03-01", "distance_km": 10},
+    )
+    await hass.async_block_till_done()
+    assert "goal_time" not in loaded_demo.options
+    assert "race_name" not in loaded_demo.options
+    state = hass.states.get("binary_sensor.demo_runner_on_track_for_goal")
+    assert state is not None
+    assert state.attributes["reason"] == "no_goal_time"
+
+
+@pytest.mark.parametrize("distance", [0, -5, 501])
+async def test_race_distance_must_be_plausible(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, distance: float
+) -> None:
+    """A zero, negative or absurd distance is refused by the schema."""
+    before = dict(loaded_demo.options)
+    with pytest.raises(vol.Invalid, match="distance_km"):
+        await _run(
+            hass,
+            "set_race_goal",
+            {
+                "config_entry_id": loaded_demo.entry_id,
+                "race_date": "2027-03-01",
+                "distance_km": distance,
+            },
+        )
+    assert dict(loaded_demo.options) == before
