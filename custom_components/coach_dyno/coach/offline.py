@@ -138,7 +138,7 @@ _EN: Final[dict[str, str]] = {
     "today.run_nopace": "Today: {title}, {distance}.",
     "today.rest": "Today: rest day.",
     "today.race": "Today is race day: {distance}, goal pace {pace}. Start controlled!",
-    "week.so_far": "This week so far: {distance} in {count} runs (last week {last}).",
+    "week.so_far": "This week so far: {distance} in {count} run{s} (last week {last}).",
     "race.countdown": "{name} in {days} days ({weeks} weeks), {phase} phase: {focus}.",
     "race.default_name": "Your race",
     "race.none": "No goal race set: add one in the options and I will plan toward it.",
@@ -152,7 +152,7 @@ _EN: Final[dict[str, str]] = {
     "no_runs": "No runs recorded yet: start with 20-30 minutes of easy running three times a week.",
     "weekly.title": "Weekly report.",
     "weekly.volume": (
-        "{which}: {distance} in {count} runs, {time} moving ({change} against the 4-week average "
+        "{which}: {distance} in {count} run{s}, {time} moving ({change} against the 4-week average "
         "of {average})."
     ),
     "weekly.this_week": "This week",
@@ -163,7 +163,7 @@ _EN: Final[dict[str, str]] = {
     "analysis.run": "{distance} in {time} at {pace}",
     "analysis.hr": ", average heart rate {hr}",
     "analysis.compare": (
-        "Against {count} similar runs ({pace}{hr}), you were {diff} s/km {direction}{hr_note}."
+        "Against {count} similar run{s} ({pace}{hr}), you were {diff} s/km {direction}{hr_note}."
     ),
     "analysis.faster": "faster",
     "analysis.slower": "slower",
@@ -179,7 +179,7 @@ _EN: Final[dict[str, str]] = {
     "well.easy": "Easy pace kept truly easy.",
     "well.default": "Another run in the bank: consistency builds fitness.",
     "answer.distance": (
-        "This week: {week} in {count} runs; last week {last}; last 7 days {rolling}; "
+        "This week: {week} in {count} run{s}; last week {last}; last 7 days {rolling}; "
         "this month {month}."
     ),
     "answer.paces": (
@@ -396,7 +396,9 @@ class _Voice:
         self._strings = _STRINGS[self.lang]
 
     def t(self, key: str, **values: object) -> str:
-        """Return the string `key`, formatted."""
+        """Return the string `key`, formatted (`{s}` pluralises English nouns after `count`)."""
+        if "count" in values:
+            values.setdefault("s", "" if values["count"] == 1 else "s")
         return self._strings[key].format(**values)
 
     def num(self, value: float, decimals: int = 1, *, signed: bool = False) -> str:
