@@ -379,6 +379,8 @@ async def test_gemini_briefing_once_a_day(
 
     assert await _call(hass, "generate_briefing", data) == first
     assert len(gemini.generate_requests()) == 1
+    # The prompt compares the latest run with the most similar past runs.
+    assert "Runs most like the last one" in gemini.generate_requests()[0].prompt_text
 
 
 async def test_gemini_key_refused(
@@ -591,3 +593,59 @@ async def test_race_distance_must_be_plausible(
             },
         )
     assert dict(loaded_demo.options) == before
+
+
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_analysis_fetches_missing_streams_once(
+    hass: HomeAssistant, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """Analysing an older run without streams reads them once (one call) and keeps them."""
+    old = strava.add_activity(
+        dt_util.utcnow() - timedelta(days=60),
+        has_heartrate=True,
+        average_heartrate=148.0,
+        max_heartrate=171.0,
+    )
+    strava.add_activity(dt_util.utcnow() - timedelta(days=1), has_heartrate=False)
+    await setup_entry(hass, strava_entry)
+    store = strava_entry.runtime_data.coordinator.store
+    assert store.activities[old["id"]].stream_summary is None  # too old for the sync's streams
+    streams_path = f"{API_PREFIX}/activities/{old['id']}/streams"
+    data = {"config_entry_id": strava_entry.entry_id, "activity_id": old["id"]}
+
+    analysis = await _call(hass, "analyze_activity", data)
+    assert analysis is not None
+    assert analysis["activity_id"] == old["id"]
+    assert strava.count(streams_path) == 1
+    assert store.activities[old["id"]].stream_summary is not None
+
+    await _call(hass, "analyze_activity", data)
+    assert strava.count(streams_path) == 1
+
+
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_analysis_without_streams_still_answers(
+    hass: HomeAssistant, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """A failed streams call, or a run Strava has no streams for, still gets its analysis."""
+    failing = strava.add_activity(
+        dt_util.utcnow() - timedelta(days=40), has_heartrate=True, average_heartrate=150.0
+    )
+    manual = strava.add_activity(
+        dt_util.utcnow() - timedelta(days=50),
+        has_heartrate=True,
+        average_heartrate=140.0,
+        manual=True,
+    )
+    await setup_entry(hass, strava_entry)
+    store = strava_entry.runtime_data.coordinator.store
+    strava.inject(Fault.SERVER_ERROR, path=f"{API_PREFIX}/activities/{failing['id']}/streams")
+
+    for activity in (failing, manual):
+        data = {"config_entry_id": strava_entry.entry_id, "activity_id": activity["id"]}
+        analysis = await _call(hass, "analyze_activity", data)
+        assert analysis is not None
+        assert analysis["activity_id"] == activity["id"]
+        assert store.activities[activity["id"]].stream_summary is None
+    # Manual entries have no recording: Strava is not even asked.
+    assert strava.count(f"{API_PREFIX}/activities/{manual['id']}/streams") == 0

@@ -271,6 +271,35 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             self.store.upsert(fetched)
             await self.store.async_save()
 
+    async def async_with_streams(self, activity: Activity) -> Activity:
+        """
+        Return `activity` with its HR streams, fetched now (one call) if Strava has them.
+
+        On demand (an analysis asked for this run), so outside the per-sync budget but still inside
+        the rate limits; any failure just leaves the summary-only activity.
+        """
+        client = self.client
+        if (
+            client is None
+            or activity.stream_summary is not None
+            or activity.avg_hr is None
+            or activity.manual
+            or activity.id in self._no_streams
+            or not client.governor.may_fetch_streams()
+        ):
+            return activity
+        try:
+            with_streams = await client.async_with_stream_summary(activity)
+        except StravaError as err:
+            LOGGER.debug("No streams for activity analysis (%s)", type(err).__name__)
+            return activity
+        if with_streams.stream_summary is None:
+            self._no_streams.add(activity.id)
+            return activity
+        self.store.upsert((with_streams,))
+        await self.store.async_save()
+        return with_streams
+
     @callback
     def _sync_failed(self, reason: str, err: Exception) -> None:
         """Log a failed sync once, not on every retry."""

@@ -14,7 +14,7 @@ from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 from .coach.formatting import fmt_distance, fmt_duration, fmt_pace
 from .coach.settings import Units
 from .const import DOMAIN
-from .services import async_coach_call
+from .services import async_briefing
 
 if TYPE_CHECKING:
     from .coordinator import CoachDynoConfigEntry
@@ -171,11 +171,8 @@ class BriefingIntent(intent.IntentHandler):
         if (entry := loaded_entry(intent_obj.hass)) is None:
             response.async_set_speech(phrases["no_entry"])
             return response
-        snapshot = entry.runtime_data.coordinator.data.snapshot
         try:
-            briefing = await async_coach_call(
-                intent_obj.hass, entry, entry.runtime_data.coach.briefing(snapshot, "morning")
-            )
+            briefing = await async_briefing(intent_obj.hass, entry, "morning")
         except HomeAssistantError:
             # async_coach_call already asked for a new key where that is the cause.
             response.async_set_error(

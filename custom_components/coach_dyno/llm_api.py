@@ -11,7 +11,7 @@ import voluptuous as vol
 
 from .const import DOMAIN
 from .intent import loaded_entry
-from .services import async_coach_call
+from .services import async_briefing
 
 if TYPE_CHECKING:
     from .coordinator import CoachDynoConfigEntry
@@ -98,10 +98,7 @@ class BriefingTool(_CoachTool):
         self, hass: HomeAssistant, entry: CoachDynoConfigEntry, args: dict[str, Any]
     ) -> JsonObjectType:
         """Return the morning briefing (cached for the day, like the action's)."""
-        snapshot = entry.runtime_data.coordinator.data.snapshot
-        briefing = await async_coach_call(
-            hass, entry, entry.runtime_data.coach.briefing(snapshot, "morning")
-        )
+        briefing = await async_briefing(hass, entry, "morning")
         return cast(JsonObjectType, briefing.as_dict())
 
 

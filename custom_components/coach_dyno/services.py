@@ -21,7 +21,7 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from . import repairs
-from .coach import Briefing, CoachAuthError, CoachError
+from .coach import Briefing, BriefingKind, CoachAuthError, CoachError
 from .config_flow import CONF_REAUTH_REASON, REAUTH_GEMINI
 from .const import (
     CONF_GOAL_TIME,
@@ -38,7 +38,7 @@ from .sources.strava import (
     StravaInactiveError,
     StravaRateLimitError,
 )
-from .training import similar_runs
+from .training import Activity, similar_runs
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_FULL = "full"
@@ -119,6 +119,26 @@ async def async_coach_call[T: _CoachResult](
     return result
 
 
+async def async_briefing(
+    hass: HomeAssistant, entry: CoachDynoConfigEntry, kind: BriefingKind
+) -> Briefing:
+    """
+    Return the entry's briefing (the action, the intent and the LLM tool all ask here).
+
+    The coach compares the latest run with the most similar past runs, so it can say whether
+    today's easy pace came at a lower heart rate than it used to.
+    """
+    coordinator = entry.runtime_data.coordinator
+    snapshot = coordinator.data.snapshot
+    similar: tuple[Activity, ...] = ()
+    if snapshot.latest_run and (latest := coordinator.store.activities.get(snapshot.latest_run.id)):
+        history = list(coordinator.store.activities.values())
+        similar = similar_runs(history, latest, coordinator.data.profile, k=3)
+    return await async_coach_call(
+        hass, entry, entry.runtime_data.coach.briefing(snapshot, kind, similar=similar)
+    )
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, for every athlete)."""
@@ -182,6 +202,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 translation_key="activity_not_found",
                 translation_placeholders={"activity_id": str(activity_id)},
             )
+        # Heart-rate streams make the analysis (drift, time in zones); fetched now if still missing.
+        activity = await coordinator.async_with_streams(activity)
         profile = coordinator.data.profile
         similar = similar_runs(list(activities.values()), activity, profile, k=3)
         analysis = await async_coach_call(
@@ -192,11 +214,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         return {"activity_id": activity.id, "name": activity.name, **analysis.as_dict()}
 
     async def generate_briefing(call: ServiceCall) -> ServiceResponse:
-        entry = _entry(hass, call)
-        snapshot = entry.runtime_data.coordinator.data.snapshot
-        briefing = await async_coach_call(
-            hass, entry, entry.runtime_data.coach.briefing(snapshot, call.data[ATTR_KIND])
-        )
+        briefing = await async_briefing(hass, _entry(hass, call), call.data[ATTR_KIND])
         return briefing.as_dict()
 
     async def ask_coach(call: ServiceCall) -> ServiceResponse:
