@@ -130,7 +130,35 @@ def _latest_run(snapshot: TrainingSnapshot, phrases: dict[str, str], units: Unit
     )
 
 
-class SnapshotIntent(intent.IntentHandler):
+class _CoachIntent(intent.IntentHandler):
+    """Answers for the household's athlete, or says the coach is not set up."""
+
+    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
+        """Speak the answer, or the error the coach ran into."""
+        phrases = _phrases(intent_obj.language)
+        response = intent_obj.create_response()
+        response.response_type = intent.IntentResponseType.QUERY_ANSWER
+        if (entry := loaded_entry(intent_obj.hass)) is None:
+            response.async_set_speech(phrases["no_entry"])
+            return response
+        try:
+            speech = await self._async_answer(intent_obj.hass, entry, phrases)
+        except HomeAssistantError:
+            # async_coach_call already asked for a new key where that is the cause.
+            response.async_set_error(
+                intent.IntentResponseErrorCode.FAILED_TO_HANDLE, phrases["coach_failed"]
+            )
+            return response
+        response.async_set_speech(speech)
+        return response
+
+    async def _async_answer(
+        self, hass: HomeAssistant, entry: CoachDynoConfigEntry, phrases: dict[str, str]
+    ) -> str:
+        raise NotImplementedError
+
+
+class SnapshotIntent(_CoachIntent):
     """Answers a question from the training snapshot alone: instant, no network."""
 
     def __init__(
@@ -144,43 +172,23 @@ class SnapshotIntent(intent.IntentHandler):
         self.description = description
         self._answer = answer
 
-    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
-        """Speak the answer for the household's athlete."""
-        phrases = _phrases(intent_obj.language)
-        response = intent_obj.create_response()
-        response.response_type = intent.IntentResponseType.QUERY_ANSWER
-        if (entry := loaded_entry(intent_obj.hass)) is None:
-            response.async_set_speech(phrases["no_entry"])
-            return response
+    async def _async_answer(
+        self, hass: HomeAssistant, entry: CoachDynoConfigEntry, phrases: dict[str, str]
+    ) -> str:
         snapshot = entry.runtime_data.coordinator.data.snapshot
-        response.async_set_speech(self._answer(snapshot, phrases, ha_units(intent_obj.hass)))
-        return response
+        return self._answer(snapshot, phrases, ha_units(hass))
 
 
-class BriefingIntent(intent.IntentHandler):
+class BriefingIntent(_CoachIntent):
     """Reads today's briefing (one LLM call a day at most; the offline coach otherwise)."""
 
     intent_type = INTENT_BRIEFING
     description = "Gives the runner today's training briefing from their running coach"
 
-    async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
-        """Speak the morning briefing."""
-        phrases = _phrases(intent_obj.language)
-        response = intent_obj.create_response()
-        response.response_type = intent.IntentResponseType.QUERY_ANSWER
-        if (entry := loaded_entry(intent_obj.hass)) is None:
-            response.async_set_speech(phrases["no_entry"])
-            return response
-        try:
-            briefing = await async_briefing(intent_obj.hass, entry, "morning")
-        except HomeAssistantError:
-            # async_coach_call already asked for a new key where that is the cause.
-            response.async_set_error(
-                intent.IntentResponseErrorCode.FAILED_TO_HANDLE, phrases["coach_failed"]
-            )
-            return response
-        response.async_set_speech(briefing.text)
-        return response
+    async def _async_answer(
+        self, hass: HomeAssistant, entry: CoachDynoConfigEntry, phrases: dict[str, str]
+    ) -> str:
+        return (await async_briefing(hass, entry, "morning")).text
 
 
 async def async_setup_intents(hass: HomeAssistant) -> None:
