@@ -115,6 +115,13 @@ def training_section(figures: dict[str, float], module: Any) -> Section:
                 figures["snapshot_ms"] < module.SNAPSHOT_BUDGET_MS,
             ),
             Line(
+                "same, every run with HR histogram",
+                f"{figures['streams_ms']:.2f} ms (first {figures['streams_first_ms']:.1f} ms,"
+                " in the executor)",
+                f"budget < {module.SNAPSHOT_BUDGET_MS:.0f} ms",
+                figures["streams_ms"] < module.SNAPSHOT_BUDGET_MS,
+            ),
+            Line(
                 "naive per-day recompute",
                 f"{figures['naive_ms']:.0f} ms, {figures['speedup_vs_naive']:.0f}x slower",
             ),

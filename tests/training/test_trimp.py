@@ -200,3 +200,17 @@ def test_activity_trimp_missing_data() -> None:
     assert activity_trimp(elapsed_only, PROFILE) == pytest.approx(
         banister_trimp(1200, 150, 60, 190)
     )
+
+
+def test_histogram_trimp_follows_a_profile_change() -> None:
+    """A histogram remembers its TRIMP per athlete model, never across a change of heart rates."""
+    summary = StreamSummary(hr_seconds=((140, 1200.0), (160, 600.0)))
+    run = make_activity(moving_s=1800.0, stream_summary=summary)
+    easy = AthleteProfile(hr_rest=50, hr_max=190)
+    hard = AthleteProfile(hr_rest=60, hr_max=180)
+    expected_easy = banister_trimp_histogram(summary.hr_seconds, 50, 190)
+    expected_hard = banister_trimp_histogram(summary.hr_seconds, 60, 180)
+    assert expected_easy != pytest.approx(expected_hard)
+
+    for profile, expected in ((easy, expected_easy), (hard, expected_hard), (easy, expected_easy)):
+        assert activity_trimp(run, profile) == pytest.approx(expected)

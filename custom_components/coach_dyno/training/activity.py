@@ -43,7 +43,7 @@ class HrHistogram:
     they cost over 100 bytes a bin, packed they cost 10. It iterates as sorted `(bpm, seconds)` pairs.
     """
 
-    __slots__ = ("_bpm", "_memo", "_memo_key", "_seconds")
+    __slots__ = ("_bpm", "_memo", "_seconds")
 
     def __init__(self, pairs: Iterable[tuple[int, float]] = ()) -> None:
         """Pack `pairs`; bins of the same bpm are merged; negative or non-finite entries refused."""
@@ -55,8 +55,9 @@ class HrHistogram:
         ordered = sorted(merged.items())
         self._bpm = array("H", [bpm for bpm, _ in ordered])
         self._seconds = array("d", [seconds for _, seconds in ordered])
-        self._memo_key: Hashable = None
-        self._memo = 0.0
+        # (key, minutes): one attribute, so a snapshot computed in a worker thread and one on the
+        # event loop never see a key paired with the other's value.
+        self._memo: tuple[Hashable, float] | None = None
 
     def __iter__(self) -> Iterator[tuple[int, float]]:
         """Yield `(bpm, seconds)` pairs in bpm order."""
@@ -89,10 +90,12 @@ class HrHistogram:
         The coordinator recomputes the same history with the same athlete over and over, so each
         histogram keeps its last answer: the weights (an exponential per bin) are paid once.
         """
-        if key != self._memo_key:
-            total = sum(seconds * weight(bpm) for bpm, seconds in self)
-            self._memo_key, self._memo = key, total / 60.0
-        return self._memo
+        memo = self._memo
+        if memo is not None and memo[0] == key:
+            return memo[1]
+        minutes = sum(seconds * weight(bpm) for bpm, seconds in self) / 60.0
+        self._memo = (key, minutes)
+        return minutes
 
 
 @dataclass(frozen=True, slots=True)

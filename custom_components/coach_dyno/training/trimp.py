@@ -165,12 +165,14 @@ def edwards_trimp_histogram(hr_seconds: Iterable[tuple[int, float]], hr_max: flo
 class BanisterModel:
     """Banister's per-minute weighting for one athlete, checked once and reused for many runs."""
 
-    __slots__ = ("a", "b", "peak", "rest")
+    __slots__ = ("_per_bpm", "a", "b", "peak", "rest")
 
     def __init__(self, hr_rest: float, hr_max: float, sex: Sex | str = Sex.MALE) -> None:
         """Check the athlete's heart rates and pick the coefficients for `sex`."""
         self.rest, self.peak = require_heart_rates(hr_rest, hr_max)
         self.a, self.b = _coefficients(sex)
+        # Histograms repeat the same few dozen bpm values: one exponential per bpm, not per bin.
+        self._per_bpm: dict[int, float] = {}
 
     @classmethod
     def for_profile(cls, profile: AthleteProfile) -> BanisterModel:
@@ -181,12 +183,19 @@ class BanisterModel:
         """Return the TRIMP of one minute at `hr`."""
         return _banister_per_minute(hr, self.rest, self.peak, self.a, self.b)
 
+    def _bpm_weight(self, bpm: int) -> float:
+        """Return the TRIMP of one minute at a whole `bpm`, computed once per model."""
+        weight = self._per_bpm.get(bpm)
+        if weight is None:
+            weight = self._per_bpm[bpm] = self.per_minute(bpm)
+        return weight
+
     def activity(self, activity: Activity) -> float | None:
         """Return an activity's TRIMP (see `activity_trimp`)."""
         summary = activity.stream_summary
         if summary is not None and summary.hr_seconds:
             return summary.hr_seconds.weighted_minutes(
-                (self.rest, self.peak, self.a, self.b), self.per_minute
+                (self.rest, self.peak, self.a, self.b), self._bpm_weight
             )
         if activity.streams is not None and activity.streams.heartrate:
             histogram = hr_histogram(activity.streams.time_s, activity.streams.heartrate)
