@@ -142,7 +142,7 @@ def coach_settings(entry: CoachDynoConfigEntry) -> CoachSettings:
 async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> None:
     """Apply new options at once: the profile feeds the snapshot, the rest the coach."""
     entry.runtime_data.coach.update_settings(coach_settings(entry))
-    entry.runtime_data.coordinator.async_recompute()
+    await entry.runtime_data.coordinator.async_profile_changed()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> bool:

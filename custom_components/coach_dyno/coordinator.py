@@ -141,14 +141,15 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         """Sync from Strava (if connected), then derive the snapshot from what is stored."""
         if self.client is not None:
             await self._async_sync(self.client, full=False)
-        return self.compute()
+        return await self._async_compute()
 
-    @callback
-    def compute(self) -> CoachData:
-        """Derive a fresh snapshot from the stored history."""
+    def _inputs(self) -> tuple[tuple[Activity, ...], AthleteProfile, date]:
+        """Freeze what a snapshot is computed from: the history, the profile and today."""
         profile = self.profile
         today = dt_util.now(dt_util.get_time_zone(profile.time_zone)).date()
-        snapshot = compute_snapshot(self.store.activities.values(), profile, today)
+        return tuple(self.store.activities.values()), profile, today
+
+    def _data(self, snapshot: TrainingSnapshot, profile: AthleteProfile) -> CoachData:
         return CoachData(
             snapshot=snapshot,
             profile=profile,
@@ -156,10 +157,30 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             sync_error=self.sync_error,
         )
 
+    async def _async_compute(self) -> CoachData:
+        """
+        Derive a snapshot in the executor.
+
+        The first one after a start or a new profile weighs every heart-rate histogram again: tens
+        of milliseconds for a long history, too long for the event loop.
+        """
+        activities, profile, today = self._inputs()
+        snapshot = await self.hass.async_add_executor_job(
+            compute_snapshot, activities, profile, today
+        )
+        return self._data(snapshot, profile)
+
     @callback
     def async_recompute(self) -> None:
-        """Publish a new snapshot after the stored history or the profile changed."""
-        self.async_set_updated_data(self.compute())
+        """Publish a new snapshot after the history changed (same profile: a few milliseconds)."""
+        activities, profile, today = self._inputs()
+        self.async_set_updated_data(
+            self._data(compute_snapshot(activities, profile, today), profile)
+        )
+
+    async def async_profile_changed(self) -> None:
+        """Publish a snapshot for new options, computed off the event loop."""
+        self.async_set_updated_data(await self._async_compute())
 
     async def async_harvest(self, *, full: bool) -> int:
         """Sync now (an action asked for it); return how many activities were new or changed."""
