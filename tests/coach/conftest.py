@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING
+import asyncio
+from collections.abc import AsyncGenerator, Callable
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -26,6 +27,19 @@ class SleepRecorder:
     async def __call__(self, delay: float) -> None:
         """Record `delay` instead of waiting."""
         self.delays.append(delay)
+
+
+class ExecutorRecorder:
+    """An injected executor that records its jobs and runs each in a thread."""
+
+    def __init__(self) -> None:
+        """Start with no jobs."""
+        self.jobs: list[Callable[[], Any]] = []
+
+    async def __call__(self, job: Callable[[], Any]) -> Any:
+        """Record `job`, then run it off the event loop."""
+        self.jobs.append(job)
+        return await asyncio.to_thread(job)
 
 
 class FakeClock:

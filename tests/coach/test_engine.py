@@ -25,7 +25,7 @@ from custom_components.coach_dyno.coach import (
 from custom_components.coach_dyno.coach.engine import MAX_CACHED_ANALYSES
 from custom_components.coach_dyno.training import TrainingSnapshot
 from tests.coach import replies
-from tests.coach.conftest import FakeClock, SleepRecorder
+from tests.coach.conftest import ExecutorRecorder, FakeClock, SleepRecorder
 from tests.coach.history import history, with_load
 from tests.fakes.gemini import (
     VALID_KEY,
@@ -488,21 +488,16 @@ async def test_without_key_everything_is_offline(year_snapshot: TrainingSnapshot
 async def test_key_builds_the_client_lazily_in_the_executor(
     fake_gemini: FakeGemini, year_snapshot: TrainingSnapshot
 ) -> None:
-    jobs: list[object] = []
-
-    async def executor(job: Callable[[], Any]) -> Any:
-        jobs.append(job)
-        return await asyncio.to_thread(job)
-
+    executor = ExecutorRecorder()
     coach = Coach(api_key=VALID_KEY, base_url=fake_gemini.base_url, executor=executor)
     assert coach.gemini_enabled
-    assert jobs == []
+    assert executor.jobs == []
     fake_gemini.queue(MAIN, text_reply("One."), text_reply("Two."))
 
     await coach.ask(year_snapshot, "Q1")
     await coach.ask(year_snapshot, "Q2")
 
-    assert len(jobs) == 1
+    assert len(executor.jobs) == 1
     assert all(r.api_key == VALID_KEY for r in fake_gemini.requests)
     assert "api_key" not in str(coach.diagnostics())
     assert VALID_KEY not in str(coach.diagnostics())
@@ -523,17 +518,12 @@ async def test_key_builds_the_client_lazily_in_the_executor(
 async def test_simultaneous_first_calls_build_one_client(
     fake_gemini: FakeGemini, year_snapshot: TrainingSnapshot
 ) -> None:
-    jobs: list[object] = []
-
-    async def executor(job: Callable[[], Any]) -> Any:
-        jobs.append(job)
-        return await asyncio.to_thread(job)
-
+    executor = ExecutorRecorder()
     coach = Coach(api_key=VALID_KEY, base_url=fake_gemini.base_url, executor=executor)
     answers = await asyncio.gather(*(coach.ask(year_snapshot, f"Q{i}") for i in range(3)))
     await coach.async_close()
     assert {answer.source for answer in answers} == {"gemini"}
-    assert len(jobs) == 1
+    assert len(executor.jobs) == 1
     assert len(fake_gemini.requests) == 3
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -34,7 +34,7 @@ from custom_components.coach_dyno.training import (
     TrainingSnapshot,
     compute_snapshot,
 )
-from tests.coach.history import history, profile, snapshot, with_load
+from tests.coach.history import TODAY, history, profile, snapshot, with_load
 
 BUDGET = 1500
 
@@ -257,3 +257,25 @@ def test_context_without_daily_load(year_snapshot: TrainingSnapshot) -> None:
     text = athlete_context(with_load(year_snapshot, daily=()), Units.METRIC)
     assert "CTL weekly" not in text
     assert "CTL weekly, oldest first: " in athlete_context(year_snapshot, Units.METRIC)
+
+
+def test_runs_are_dated_in_the_athletes_time_zone() -> None:
+    # A 05:30 run in Ho Chi Minh City starts at 22:30 UTC the day before.
+    zoned = compute_snapshot(history(60), replace(profile(), time_zone="Asia/Ho_Chi_Minh"), TODAY)
+    dawn = Activity(
+        id=-2,
+        start=datetime(2026, 1, 4, 22, 30, tzinfo=UTC),
+        sport_type="Run",
+        distance_m=8000,
+        moving_s=2800,
+    )
+    summary = run_summary_of(dawn, zoned)
+    assert summary.start.date() == date(2026, 1, 5)
+    analysis = analysis_request(zoned, summary, [dawn], CoachSettings()).turns[0].text
+    assert "Run to analyse: 2026-01-05 Mon" in analysis
+    assert "- 2026-01-05 8.0 km 5:50/km\n" in analysis
+    briefing = briefing_request(zoned, "morning", CoachSettings(), TODAY, [dawn]).turns[0].text
+    assert "- 2026-01-05 8.0 km 5:50/km\n" in briefing
+    # Before the first run the snapshot knows no zone: the start stays as recorded.
+    empty = compute_snapshot([], profile(), TODAY)
+    assert run_summary_of(dawn, empty).start == dawn.start

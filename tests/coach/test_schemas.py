@@ -12,7 +12,7 @@ from custom_components.coach_dyno.coach.schemas import (
     ANALYSIS_SCHEMA,
     BRIEFING_SCHEMA,
     MAX_ITEMS,
-    PLAN_SCHEMA,
+    PLAN_DAYS,
     RECOVERY_FACTOR,
     PlannedWorkout,
     WorkoutType,
@@ -45,7 +45,9 @@ def _session(**changes: Any) -> dict[str, Any]:
 
 def test_schemas_describe_the_required_fields() -> None:
     assert ANALYSIS_SCHEMA["required"] == ["summary", "went_well", "risk_flags", "next_sessions"]
-    day = PLAN_SCHEMA["properties"]["days"]["items"]
+    days = BRIEFING_SCHEMA["properties"]["days"]
+    assert days["minItems"] == days["maxItems"] == PLAN_DAYS
+    day = days["items"]
     assert set(day["properties"]) == {
         "date",
         "type",
@@ -55,7 +57,7 @@ def test_schemas_describe_the_required_fields() -> None:
         "description",
     }
     assert day["properties"]["type"]["enum"] == [kind.value for kind in WorkoutType]
-    assert BRIEFING_SCHEMA["properties"]["days"] == PLAN_SCHEMA["properties"]["days"]
+    assert BRIEFING_SCHEMA["required"] == ["days", "text"]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from custom_components.coach_dyno.training import (
     Activity,
     AthleteProfile,
     GoalRace,
+    HrHistogram,
     Streams,
     StreamSummary,
 )
@@ -52,6 +53,19 @@ def test_round_trip_without_optional_parts() -> None:
         {"id": "7", "start": "2026-05-01T07:00:00+00:00", "sport_type": "Run", "avg_hr": 150}
     )
     assert (minimal.id, minimal.distance_m, minimal.avg_hr) == (7, 0.0, 150.0)
+
+
+def test_hr_histogram_packs_merges_and_compares_as_pairs() -> None:
+    histogram = HrHistogram([(160, 60.0), (150, 30.0), (160, 15.0)])
+    assert list(histogram) == [(150, 30.0), (160, 75.0)]
+    assert histogram == ((150, 30.0), (160, 75.0)) == HrHistogram([(150, 30.0), (160, 75.0)])
+    assert histogram == [[150, 30.0], [160, 75.0]]
+    assert histogram != "150:30"
+    assert hash(histogram) == hash(((150, 30.0), (160, 75.0)))
+    assert repr(histogram) == "HrHistogram(((150, 30.0), (160, 75.0)))"
+    for bad in ((-1, 10.0), (150, -1.0), (150, math.nan), (math.inf, 10.0)):
+        with pytest.raises(ValueError, match="histogram bins"):
+            HrHistogram([bad])  # type: ignore[list-item]
 
 
 def test_is_run() -> None:

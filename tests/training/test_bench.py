@@ -21,6 +21,8 @@ def test_bench_reports_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
     assert figures["activities"] == 365.0
     assert figures["snapshot_ms"] > 0
     assert figures["naive_ms"] > 0
+    assert figures["streams_first_ms"] > 0
+    assert figures["streams_ms"] > 0
     assert figures["speedup_vs_naive"] == pytest.approx(
         figures["naive_ms"] / figures["snapshot_ms"]
     )

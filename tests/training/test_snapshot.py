@@ -22,6 +22,7 @@ from custom_components.coach_dyno.training import (
     monotony,
     pmc,
     race_outlook,
+    run_summary,
     strain,
     training_paces,
     volume_summary,
@@ -167,6 +168,19 @@ def test_streams_feed_the_run_summary() -> None:
     assert snapshot.days_since_last_run == 2
     no_distance = make_activity(2, datetime(2026, 8, 31, 1, tzinfo=UTC), distance_m=0.0)
     assert compute_snapshot([no_distance], PROFILE, TODAY).recent_runs[0].pace_s_per_km is None
+
+
+def test_run_summary_dates_the_run_in_the_given_zone() -> None:
+    # 22:30 UTC on 31 August is 05:30 on 1 September in Ho Chi Minh City.
+    run = make_activity(7, datetime(2026, 8, 31, 22, 30, tzinfo=UTC), avg_hr=150.0)
+    zone = training.resolve_time_zone(PROFILE.time_zone)
+    local = run_summary(run, zone, 42.0)
+    assert (local.start, local.start.date()) == (run.start, date(2026, 9, 1))
+    assert local.start.utcoffset() == timedelta(hours=7)
+    assert (local.trimp, local.pace_s_per_km) == (42.0, 300.0)
+    as_recorded = run_summary(run)
+    assert as_recorded.start.tzinfo is UTC
+    assert as_recorded.trimp is None
 
 
 def test_snapshot_is_immutable_and_json_safe() -> None:

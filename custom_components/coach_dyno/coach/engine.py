@@ -41,6 +41,7 @@ from .schemas import (
     AnalysisContent,
     PlannedWorkout,
     Workout,
+    goal_pace,
     parse_analysis,
     parse_briefing,
     plan_as_dicts,
@@ -280,10 +281,10 @@ class Coach:
                 self._latest_plan = cached.plan
                 return cached
             start = snapshot.today + timedelta(days=0 if kind == "morning" else 1)
-            goal_pace = None if snapshot.race is None else snapshot.race.goal_pace_s_per_km
+            race_pace = goal_pace(snapshot)
 
             def parse(text: str) -> tuple[str, tuple[PlannedWorkout, ...]]:
-                return parse_briefing(text, start, snapshot.paces, goal_pace)
+                return parse_briefing(text, start, snapshot.paces, race_pace)
 
             request = prompt.briefing_request(snapshot, kind, settings, start, similar)
             reply = await self._generate(request, parse)
@@ -344,10 +345,10 @@ class Coach:
             self._analyses.move_to_end(summary.id)
             return cached
         settings = self._settings
-        goal_pace = None if snapshot.race is None else snapshot.race.goal_pace_s_per_km
+        race_pace = goal_pace(snapshot)
 
         def parse(text: str) -> AnalysisContent:
-            return parse_analysis(text, snapshot.paces, goal_pace)
+            return parse_analysis(text, snapshot.paces, race_pace)
 
         request = prompt.analysis_request(snapshot, summary, similar, settings)
         reply = await self._generate(request, parse)

@@ -271,12 +271,16 @@ class RetryPolicy:
 
 @dataclass(slots=True)
 class _Cooldown:
+    """Until when (monotonic clock) a model is not asked, and whether a daily quota is the reason."""
+
     until: float
     daily: bool
 
 
 @dataclass(slots=True)
 class _CallState:
+    """One generate call across its models: the time waited so far and the errors met."""
+
     waited: float = 0.0
     errors: list[CoachError] = field(default_factory=list)
 
@@ -349,8 +353,9 @@ class GeminiCaller:
         A 429 waits the server's retry delay (plus jitter) when it fits the total wait budget, otherwise
         the model is skipped (and skipped by later calls until the delay passes); 5xx and connection
         errors back off exponentially within the same budget. A timeout, a safety stop, an empty or
-        malformed answer move on to the next model; an invalid key or a blocked prompt stop at once. When every model failed, the
-        most telling error is raised: CoachQuotaError if a quota was the reason, else the last one.
+        malformed answer move on to the next model; an invalid key or a blocked prompt stop at once.
+        When every model failed, the most telling error is raised: CoachQuotaError if a quota was
+        the reason, else the last one.
         """
         state = _CallState()
         for model in dict.fromkeys(m for m in models if m):

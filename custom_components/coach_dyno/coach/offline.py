@@ -32,6 +32,7 @@ from .schemas import (
     PlannedWorkout,
     Workout,
     WorkoutType,
+    goal_pace,
     pace_for,
 )
 from .settings import CoachSettings, Persona
@@ -430,11 +431,6 @@ def _phase(snapshot: TrainingSnapshot) -> str | None:
     return None if snapshot.race is None else str(snapshot.race.phase)
 
 
-def _goal_pace(snapshot: TrainingSnapshot) -> float | None:
-    """Return the goal race pace, if a goal time is set."""
-    return None if snapshot.race is None else snapshot.race.goal_pace_s_per_km
-
-
 def _deload(risks: Sequence[Risk]) -> bool:
     """Tell whether the flags call for an easier week."""
     return any(r.code in (RiskCode.ACWR_HIGH, RiskCode.FORM_VERY_NEGATIVE) for r in risks)
@@ -501,7 +497,7 @@ def _workout(
         type=kind,
         title=voice.t(f"title.{kind.value}"),
         distance_km=distance,
-        target_pace_s_per_km=pace_for(kind, snapshot.paces, _goal_pace(snapshot)),
+        target_pace_s_per_km=pace_for(kind, snapshot.paces, goal_pace(snapshot)),
         description=voice.t("desc.strides" if strides else f"desc.{kind.value}"),
     )
 
@@ -756,7 +752,7 @@ def analyze_run(
 ) -> AnalysisContent:
     """Analyse one run: summary, what went well, the flags and the next sessions."""
     voice = _Voice(settings)
-    pace = run.pace_s_per_km or pace_of(run.distance_m, run.moving_s)
+    pace = run.pace_s_per_km
     summary = voice.t(
         "analysis.run",
         distance=voice.dist(run.distance_m),

@@ -15,16 +15,12 @@ English). The response schema is sent with the request, so it is counted too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 import json
 import math
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
-from custom_components.coach_dyno.training import (
-    Activity,
-    RunSummary,
-    activity_efficiency_factor,
-)
+from custom_components.coach_dyno.training import Activity, RunSummary, run_summary
 
 from .formatting import distance_unit, distance_value, fmt_distance, fmt_duration, fmt_pace, pace_of
 from .gemini import GeminiRequest, Turn
@@ -157,6 +153,12 @@ def estimate_request_tokens(request: GeminiRequest) -> int:
     return total
 
 
+def _athlete_zone(snapshot: TrainingSnapshot) -> tzinfo | None:
+    """Return the athlete's time zone, the one the snapshot's runs start in (None without runs)."""
+    latest = snapshot.latest_run
+    return None if latest is None else latest.start.tzinfo
+
+
 def run_summary_of(run: RunSummary | Activity, snapshot: TrainingSnapshot) -> RunSummary:
     """Return the snapshot's summary of `run` (with TRIMP), or build one from an Activity."""
     if isinstance(run, RunSummary):
@@ -164,22 +166,8 @@ def run_summary_of(run: RunSummary | Activity, snapshot: TrainingSnapshot) -> Ru
     for known in snapshot.recent_runs:
         if known.id == run.id:
             return known
-    summary = run.stream_summary
-    return RunSummary(
-        id=run.id,
-        name=run.name,
-        start=run.start,
-        sport_type=run.sport_type,
-        distance_m=run.distance_m,
-        moving_s=run.moving_s,
-        pace_s_per_km=pace_of(run.distance_m, run.moving_s),
-        avg_hr=run.avg_hr,
-        elevation_gain_m=run.elevation_gain_m,
-        trimp=None,
-        efficiency_factor=activity_efficiency_factor(run),
-        decoupling_pct=None if summary is None else summary.decoupling_pct,
-        race=run.race,
-    )
+    # Dated in the athlete's zone, like every run of the snapshot.
+    return run_summary(run, _athlete_zone(snapshot))
 
 
 def _num(value: float | None, decimals: int = 1) -> str:
@@ -239,10 +227,11 @@ def _run_line(run: RunSummary, units: Units) -> str:
     return " ".join(part for part in parts if part)
 
 
-def _past_line(run: PastRun, units: Units) -> str:
-    """Describe a similar past run in one line."""
+def _past_line(run: PastRun, units: Units, zone: tzinfo | None) -> str:
+    """Describe a similar past run in one line, dated in the athlete's time `zone`."""
+    start = run.start if zone is None else run.start.astimezone(zone)
     parts = [
-        run.start.date().isoformat(),
+        start.date().isoformat(),
         fmt_distance(run.distance_m, units),
         fmt_pace(pace_of(run.distance_m, run.moving_s), units),
     ]
@@ -369,7 +358,10 @@ def briefing_request(
     lines = [athlete_context(snapshot, settings.units)]
     if similar and snapshot.latest_run is not None:
         lines.append("Runs most like the last one, for comparison:")
-        lines += [f"- {_past_line(run, settings.units)}" for run in similar[:MAX_SIMILAR_RUNS]]
+        zone = _athlete_zone(snapshot)
+        lines += [
+            f"- {_past_line(run, settings.units, zone)}" for run in similar[:MAX_SIMILAR_RUNS]
+        ]
     if kind == "weekly":
         task = (
             f'Task: the weekly report. "text": at most {WEEKLY_WORDS} words: the week\'s volume '
@@ -405,7 +397,8 @@ def analysis_request(
     ]
     if similar:
         lines.append("Similar past runs:")
-        lines += [f"- {_past_line(past, units)}" for past in similar[:MAX_SIMILAR_RUNS]]
+        zone = _athlete_zone(snapshot)
+        lines += [f"- {_past_line(past, units, zone)}" for past in similar[:MAX_SIMILAR_RUNS]]
     else:
         lines.append("Similar past runs: none.")
     lines.append(

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from .gemini import parse_json_object
 
 if TYPE_CHECKING:
-    from custom_components.coach_dyno.training import TrainingPaces
+    from custom_components.coach_dyno.training import TrainingPaces, TrainingSnapshot
 
 PLAN_DAYS: Final = 7
 MAX_SESSIONS: Final = 3
@@ -117,11 +117,6 @@ _DAYS: Final[dict[str, Any]] = {
     "minItems": PLAN_DAYS,
     "maxItems": PLAN_DAYS,
 }
-PLAN_SCHEMA: Final[dict[str, Any]] = {
-    "type": "object",
-    "properties": {"days": _DAYS},
-    "required": ["days"],
-}
 # The plan comes first so that the text can speak about the sessions it just planned.
 BRIEFING_SCHEMA: Final[dict[str, Any]] = {
     "type": "object",
@@ -140,6 +135,11 @@ ANALYSIS_SCHEMA: Final[dict[str, Any]] = {
     "required": ["summary", "went_well", "risk_flags", "next_sessions"],
     "propertyOrdering": ["summary", "went_well", "risk_flags", "next_sessions"],
 }
+
+
+def goal_pace(snapshot: TrainingSnapshot) -> float | None:
+    """Return the goal race pace (s/km) race sessions are set to, if a goal time is set."""
+    return None if snapshot.race is None else snapshot.race.goal_pace_s_per_km
 
 
 def pace_for(

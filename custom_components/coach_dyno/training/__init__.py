@@ -44,6 +44,7 @@ from .snapshot import (
     RunSummary,
     TrainingSnapshot,
     compute_snapshot,
+    run_summary,
 )
 from .streams import (
     activity_efficiency_factor,
@@ -117,6 +118,7 @@ __all__ = [
     "race_time",
     "resolve_time_zone",
     "riegel_time",
+    "run_summary",
     "similar_runs",
     "strain",
     "summarize_streams",

@@ -33,6 +33,9 @@ ACUTE_DAYS: Final = 7
 CHRONIC_DAYS: Final = 28
 MONOTONY_DAYS: Final = 7
 MONOTONY_CAP: Final = 10.0
+# What is left of yesterday's CTL and ATL after one day.
+_CTL_KEEP: Final = math.exp(-1.0 / CTL_DAYS)
+_ATL_KEEP: Final = math.exp(-1.0 / ATL_DAYS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,14 +52,12 @@ def pmc(daily_loads: Iterable[float], ctl0: float = 0.0, atl0: float = 0.0) -> l
     """Return fitness (CTL), fatigue (ATL) and form (TSB) for each day of `daily_loads`."""
     ctl = require_non_negative("ctl0", ctl0)
     atl = require_non_negative("atl0", atl0)
-    ctl_keep = math.exp(-1.0 / CTL_DAYS)
-    atl_keep = math.exp(-1.0 / ATL_DAYS)
     days: list[PmcDay] = []
     for load in daily_loads:
         value = require_non_negative("daily load", load)
         tsb = ctl - atl
-        ctl = ctl * ctl_keep + value * (1.0 - ctl_keep)
-        atl = atl * atl_keep + value * (1.0 - atl_keep)
+        ctl = ctl * _CTL_KEEP + value * (1.0 - _CTL_KEEP)
+        atl = atl * _ATL_KEEP + value * (1.0 - _ATL_KEEP)
         days.append(PmcDay(load=value, ctl=ctl, atl=atl, tsb=tsb))
     return days
 
@@ -73,10 +74,9 @@ def pmc_state(
 
 def advance_pmc(loads: Iterable[float], ctl: float, atl: float) -> tuple[float, float]:
     """Return (CTL, ATL) after `loads`, trusting them to be checked already (the fast path)."""
-    ctl_keep = math.exp(-1.0 / CTL_DAYS)
-    atl_keep = math.exp(-1.0 / ATL_DAYS)
-    ctl_gain = 1.0 - ctl_keep
-    atl_gain = 1.0 - atl_keep
+    # Locals, not module lookups: this loop runs once per day of a ten-year history.
+    ctl_keep, atl_keep = _CTL_KEEP, _ATL_KEEP
+    ctl_gain, atl_gain = 1.0 - ctl_keep, 1.0 - atl_keep
     for load in loads:
         ctl = ctl * ctl_keep + load * ctl_gain
         atl = atl * atl_keep + load * atl_gain

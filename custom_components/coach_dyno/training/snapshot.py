@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Any, Final, cast
-from zoneinfo import ZoneInfo
 
 from ._common import resolve_time_zone
 from .activity import Activity, AthleteProfile
@@ -109,8 +108,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _run_summary(activity: Activity, trimp: float | None, zone: ZoneInfo) -> RunSummary:
-    """Return the summary of one run."""
+def run_summary(
+    activity: Activity, zone: tzinfo | None = None, trimp: float | None = None
+) -> RunSummary:
+    """Return one run as the sensors and the coach see it, its start in `zone` (when given)."""
     summary = activity.stream_summary
     pace = None
     if activity.distance_m > 0 and activity.moving_s > 0:
@@ -118,7 +119,7 @@ def _run_summary(activity: Activity, trimp: float | None, zone: ZoneInfo) -> Run
     return RunSummary(
         id=activity.id,
         name=activity.name,
-        start=activity.start.astimezone(zone),
+        start=activity.start if zone is None else activity.start.astimezone(zone),
         sport_type=activity.sport_type,
         distance_m=activity.distance_m,
         moving_s=activity.moving_s,
@@ -199,7 +200,7 @@ def compute_snapshot(
 
     effort = best_recent_effort(runs, today)
     recent = tuple(
-        _run_summary(activity, trimps[activity.id], zone)
+        run_summary(activity, zone, trimps[activity.id])
         for _, activity in reversed(runs[-RECENT_RUNS:])
     )
     return TrainingSnapshot(

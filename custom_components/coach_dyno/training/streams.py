@@ -14,29 +14,25 @@ from collections.abc import Sequence
 import math
 from typing import Final
 
-from .activity import Activity, HrHistogram, Streams, StreamSummary
-from .trimp import MAX_SAMPLE_GAP_S, hr_histogram
+from .activity import Activity, Streams, StreamSummary
+from .trimp import counted_intervals, hr_histogram
 
 MIN_DECOUPLING_S: Final = 20 * 60.0
+
+type _Segment = tuple[float, float, float]
 
 
 def _segments(
     time_s: Sequence[float], distance_m: Sequence[float], hr: Sequence[float]
-) -> list[tuple[float, float, float]]:
+) -> list[_Segment]:
     """Return (seconds, metres, heart beats) per usable interval, after checking the stream."""
     if not len(time_s) == len(distance_m) == len(hr):
         raise ValueError("time, distance and heart-rate streams must have the same length")
-    segments: list[tuple[float, float, float]] = []
-    for index in range(len(time_s) - 1):
-        step = time_s[index + 1] - time_s[index]
-        if not math.isfinite(step) or step < 0:
-            raise ValueError(f"time_s must be finite and non-decreasing (sample {index + 1})")
-        beat = hr[index]
-        if beat < 0:
-            raise ValueError(f"heart rate must be >= 0, got {beat!r} (sample {index})")
+    segments: list[_Segment] = []
+    for index, step, beat in counted_intervals(time_s, hr):
         start, end = distance_m[index], distance_m[index + 1]
-        usable = 0 < step <= MAX_SAMPLE_GAP_S and beat > 0
-        if usable and math.isfinite(beat) and math.isfinite(start) and math.isfinite(end):
+        # A heart rate of 0 is a strap dropout: its metres would count without any beats.
+        if beat > 0 and math.isfinite(start) and math.isfinite(end):
             # A GPS reset can make the cumulative distance step back: that interval adds no metres.
             segments.append((step, max(end - start, 0.0), beat * step))
     return segments
@@ -51,15 +47,23 @@ def efficiency_factor(
     time_s: Sequence[float], distance_m: Sequence[float], hr: Sequence[float]
 ) -> float | None:
     """Return the efficiency factor of a stream, or None without usable samples."""
-    segments = _segments(time_s, distance_m, hr)
-    return _ef(sum(s[1] for s in segments), sum(s[2] for s in segments))
+    return _segments_ef(_segments(time_s, distance_m, hr))
 
 
 def aerobic_decoupling(
     time_s: Sequence[float], distance_m: Sequence[float], hr: Sequence[float]
 ) -> float | None:
     """Return aerobic decoupling in %, or None when the usable recording is too short."""
-    segments = _segments(time_s, distance_m, hr)
+    return _segments_decoupling(_segments(time_s, distance_m, hr))
+
+
+def _segments_ef(segments: list[_Segment]) -> float | None:
+    """Return the EF of checked segments."""
+    return _ef(sum(s[1] for s in segments), sum(s[2] for s in segments))
+
+
+def _segments_decoupling(segments: list[_Segment]) -> float | None:
+    """Return the aerobic decoupling of checked segments."""
     total = sum(s[0] for s in segments)
     if total < MIN_DECOUPLING_S:
         return None
@@ -87,14 +91,15 @@ def summarize_streams(streams: Streams) -> StreamSummary:
     hr = streams.heartrate
     if hr is None:
         return StreamSummary()
-    histogram = HrHistogram(hr_histogram(streams.time_s, hr))
+    histogram = hr_histogram(streams.time_s, hr)
     distance = streams.distance_m
     if distance is None:
         return StreamSummary(hr_seconds=histogram)
+    segments = _segments(streams.time_s, distance, hr)
     return StreamSummary(
         hr_seconds=histogram,
-        efficiency_factor=efficiency_factor(streams.time_s, distance, hr),
-        decoupling_pct=aerobic_decoupling(streams.time_s, distance, hr),
+        efficiency_factor=_segments_ef(segments),
+        decoupling_pct=_segments_decoupling(segments),
     )
 
 

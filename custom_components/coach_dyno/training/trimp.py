@@ -9,7 +9,8 @@ one glitch cannot dominate the exponential.
 Edwards: minutes in each zone of %HRmax (50, 60, 70, 80, 90 %) weighted 1..5; below 50 % counts 0 and
 above 100 % counts 5.
 
-Stream rules, shared by the per-sample and histogram forms so both give the same number:
+Stream rules, shared through `counted_intervals` by the per-sample and histogram forms (so both give
+the same number) and by the efficiency metrics of `streams` (which keep the unrounded heart rate):
 - sample i holds its heart rate until sample i + 1 (the last sample adds nothing);
 - heart rates are rounded to whole bpm (every source records whole bpm anyway);
 - an interval longer than `MAX_SAMPLE_GAP_S` is a pause (auto-pause, lost signal) and counts nothing;
@@ -23,7 +24,7 @@ import math
 from typing import Final
 
 from ._common import require_heart_rates, require_non_negative, require_positive
-from .activity import Activity, AthleteProfile, Sex
+from .activity import Activity, AthleteProfile, HrHistogram, Sex
 
 MAX_SAMPLE_GAP_S: Final = 60.0
 BANISTER_COEFFICIENTS: Final[dict[Sex, tuple[float, float]]] = {
@@ -33,8 +34,6 @@ BANISTER_COEFFICIENTS: Final[dict[Sex, tuple[float, float]]] = {
 # (lower bound as a fraction of HRmax, weight), highest first.
 EDWARDS_ZONES: Final = ((0.9, 5), (0.8, 4), (0.7, 3), (0.6, 2), (0.5, 1))
 
-type HrHistogram = tuple[tuple[int, float], ...]
-
 
 def _coefficients(sex: Sex | str) -> tuple[float, float]:
     """Return Banister's (A, B) for `sex`, refusing anything but male or female."""
@@ -42,12 +41,6 @@ def _coefficients(sex: Sex | str) -> tuple[float, float]:
         return BANISTER_COEFFICIENTS[Sex(sex)]
     except ValueError as err:
         raise ValueError(f"sex must be 'male' or 'female', got {sex!r}") from err
-
-
-def _banister_per_minute(hr: float, rest: float, peak: float, a: float, b: float) -> float:
-    """Return Banister's TRIMP for one minute at `hr`."""
-    hrr = min(max((hr - rest) / (peak - rest), 0.0), 1.0)
-    return hrr * a * math.exp(b * hrr)
 
 
 def _edwards_weight(hr: float, peak: float) -> int:
@@ -64,8 +57,10 @@ def _bpm(hr: float) -> int:
     return math.floor(hr + 0.5)
 
 
-def _intervals(time_s: Sequence[float], hr: Sequence[float]) -> Iterator[tuple[float, int]]:
-    """Yield (seconds, whole bpm) for every interval that counts, after checking the stream."""
+def counted_intervals(
+    time_s: Sequence[float], hr: Sequence[float]
+) -> Iterator[tuple[int, float, float]]:
+    """Yield (sample index, seconds, heart rate) of every interval that counts (the stream rules)."""
     if len(time_s) != len(hr):
         raise ValueError(f"time_s has {len(time_s)} samples but hr has {len(hr)}")
     previous: float | None = None
@@ -81,15 +76,18 @@ def _intervals(time_s: Sequence[float], hr: Sequence[float]) -> Iterator[tuple[f
             raise ValueError(f"heart rate must be >= 0, got {beat!r} (sample {index})")
         step = time_s[index + 1] - time_s[index]
         if 0 < step <= MAX_SAMPLE_GAP_S:
-            yield step, _bpm(beat)
+            yield index, step, beat
+
+
+def _intervals(time_s: Sequence[float], hr: Sequence[float]) -> Iterator[tuple[float, int]]:
+    """Yield (seconds, whole bpm) for every interval that counts."""
+    for _, step, beat in counted_intervals(time_s, hr):
+        yield step, _bpm(beat)
 
 
 def hr_histogram(time_s: Sequence[float], hr: Sequence[float]) -> HrHistogram:
     """Return the seconds spent at each whole bpm, sorted by bpm (the stream rules above)."""
-    seconds: dict[int, float] = {}
-    for step, bpm in _intervals(time_s, hr):
-        seconds[bpm] = seconds.get(bpm, 0.0) + step
-    return tuple(sorted(seconds.items()))
+    return HrHistogram((bpm, step) for step, bpm in _intervals(time_s, hr))
 
 
 def _checked_histogram(hr_seconds: Iterable[tuple[int, float]]) -> Iterator[tuple[int, float]]:
@@ -108,9 +106,7 @@ def banister_trimp(
     """Return Banister's TRIMP from a session's duration and average heart rate."""
     duration = require_non_negative("duration_s", duration_s)
     beat = require_non_negative("avg_hr", avg_hr)
-    rest, peak = require_heart_rates(hr_rest, hr_max)
-    a, b = _coefficients(sex)
-    return duration / 60.0 * _banister_per_minute(beat, rest, peak, a, b)
+    return duration / 60.0 * BanisterModel(hr_rest, hr_max, sex).per_minute(beat)
 
 
 def banister_trimp_stream(
@@ -121,11 +117,10 @@ def banister_trimp_stream(
     sex: Sex | str = Sex.MALE,
 ) -> float:
     """Return Banister's TRIMP integrated sample by sample over a heart-rate stream."""
-    rest, peak = require_heart_rates(hr_rest, hr_max)
-    a, b = _coefficients(sex)
+    model = BanisterModel(hr_rest, hr_max, sex)
     total = 0.0
     for step, bpm in _intervals(time_s, hr):
-        total += step * _banister_per_minute(bpm, rest, peak, a, b)
+        total += step * model.per_minute(bpm)
     return total / 60.0
 
 
@@ -136,11 +131,10 @@ def banister_trimp_histogram(
     sex: Sex | str = Sex.MALE,
 ) -> float:
     """Return Banister's TRIMP from the time spent at each bpm (equal to the stream form)."""
-    rest, peak = require_heart_rates(hr_rest, hr_max)
-    a, b = _coefficients(sex)
+    model = BanisterModel(hr_rest, hr_max, sex)
     total = 0.0
     for bpm, seconds in _checked_histogram(hr_seconds):
-        total += seconds * _banister_per_minute(bpm, rest, peak, a, b)
+        total += seconds * model.per_minute(bpm)
     return total / 60.0
 
 
@@ -165,12 +159,14 @@ def edwards_trimp_histogram(hr_seconds: Iterable[tuple[int, float]], hr_max: flo
 class BanisterModel:
     """Banister's per-minute weighting for one athlete, checked once and reused for many runs."""
 
-    __slots__ = ("_per_bpm", "a", "b", "peak", "rest")
+    __slots__ = ("_key", "_per_bpm", "a", "b", "peak", "rest")
 
     def __init__(self, hr_rest: float, hr_max: float, sex: Sex | str = Sex.MALE) -> None:
         """Check the athlete's heart rates and pick the coefficients for `sex`."""
         self.rest, self.peak = require_heart_rates(hr_rest, hr_max)
         self.a, self.b = _coefficients(sex)
+        # What a histogram's remembered TRIMP depends on (see HrHistogram.weighted_minutes).
+        self._key = (self.rest, self.peak, self.a, self.b)
         # Histograms repeat the same few dozen bpm values: one exponential per bpm, not per bin.
         self._per_bpm: dict[int, float] = {}
 
@@ -181,7 +177,8 @@ class BanisterModel:
 
     def per_minute(self, hr: float) -> float:
         """Return the TRIMP of one minute at `hr`."""
-        return _banister_per_minute(hr, self.rest, self.peak, self.a, self.b)
+        hrr = min(max((hr - self.rest) / (self.peak - self.rest), 0.0), 1.0)
+        return hrr * self.a * math.exp(self.b * hrr)
 
     def _bpm_weight(self, bpm: int) -> float:
         """Return the TRIMP of one minute at a whole `bpm`, computed once per model."""
@@ -194,18 +191,17 @@ class BanisterModel:
         """Return an activity's TRIMP (see `activity_trimp`)."""
         summary = activity.stream_summary
         if summary is not None and summary.hr_seconds:
-            return summary.hr_seconds.weighted_minutes(
-                (self.rest, self.peak, self.a, self.b), self._bpm_weight
-            )
-        if activity.streams is not None and activity.streams.heartrate:
-            histogram = hr_histogram(activity.streams.time_s, activity.streams.heartrate)
+            return summary.hr_seconds.weighted_minutes(self._key, self._bpm_weight)
+        streams = activity.streams
+        if streams is not None and streams.heartrate:
+            histogram = hr_histogram(streams.time_s, streams.heartrate)
             if histogram:
-                return sum(seconds * self.per_minute(bpm) for bpm, seconds in histogram) / 60.0
+                return histogram.weighted_minutes(self._key, self._bpm_weight)
         duration = activity.moving_s or activity.elapsed_s
         if not activity.avg_hr or not duration:
             return None
-        # Activity has already refused negative or NaN durations and heart rates; inlined because
-        # this line runs once per activity of a ten-year history.
+        # `per_minute` inlined: Activity has already refused negative or NaN durations and heart
+        # rates, and this line runs once per activity of a ten-year history.
         hrr = min(max((activity.avg_hr - self.rest) / (self.peak - self.rest), 0.0), 1.0)
         return duration / 60.0 * hrr * self.a * math.exp(self.b * hrr)
 
