@@ -20,6 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from custom_components.coach_dyno.sources.harvest import HarvestState, harvest  # noqa: E402
+from custom_components.coach_dyno.sources.push import PushEvent, fetch_event_activity  # noqa: E402
 from custom_components.coach_dyno.sources.strava import MAX_PER_PAGE, StravaClient  # noqa: E402
 from tests.fakes.strava import FakeStrava  # noqa: E402
 
@@ -61,12 +62,25 @@ async def _run(count: int) -> dict[str, float]:
             raise RuntimeError(f"backfill stored {len(stored)} of {count} activities")
         incremental = await _count(fake, client, sync)
 
-        # What the push handler does for a "create" event: the detail, then its streams.
-        upload = fake.add_activity(fake.now(), sport_type="Run", type="Run")
+        # The push handler's own read for a "create" event, of the dearest kind: a run with heart rate.
+        upload = fake.add_activity(
+            fake.now(),
+            sport_type="Run",
+            type="Run",
+            manual=False,
+            has_heartrate=True,
+            average_heartrate=150.0,
+        )
+        event = PushEvent(
+            object_type="activity",
+            aspect_type="create",
+            object_id=int(upload["id"]),
+            owner_id=int(fake.athlete["id"]),
+            subscription_id=0,
+        )
 
         async def webhook_create() -> None:
-            activity = await client.get_activity(int(upload["id"]))
-            await client.async_with_stream_summary(activity)
+            await fetch_event_activity(client, event)
 
         webhook = await _count(fake, client, webhook_create)
     return {

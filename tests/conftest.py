@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Generator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
@@ -12,11 +13,12 @@ from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
 )
-from homeassistant.const import CONF_WEBHOOK_ID
+from homeassistant.const import CONF_WEBHOOK_ID, Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
@@ -24,13 +26,17 @@ from syrupy.assertion import SnapshotAssertion
 # in the test harness's own empty custom_components folder, whichever test file runs alone.
 import custom_components  # noqa: F401
 from custom_components.coach_dyno.const import DOMAIN
+from custom_components.coach_dyno.coordinator import CoachCoordinator
 from tests.fakes.gemini import FakeGemini, fake_gemini  # noqa: F401
 from tests.fakes.strava import CLIENT_ID, CLIENT_SECRET, FakeStrava, fake_strava  # noqa: F401
 
 ENTRY_ID = "01JCOACHDYNO0000000000000"
+# Where the entry's history is stored (hass_storage's key).
+STORAGE_KEY = f"{DOMAIN}.{ENTRY_ID}"
 VERIFY_TOKEN = "verify-token-4f7c2b"
 WEBHOOK_ID = "webhook-id-3b9d"
 GEMINI_KEY = "gemini-key-AIzaFake123"
+METERS_PER_MILE = 1609.344
 # The time every entity snapshot is taken at (a Friday morning, local time Europe/Amsterdam).
 FROZEN_NOW = datetime(2026, 11, 20, 7, 30, tzinfo=UTC)
 
@@ -45,6 +51,12 @@ PROFILE_OPTIONS: dict[str, Any] = {
     "persona": "supportive",
     "language": "en",
     "units": "metric",
+}
+# The same athlete without a goal race.
+NO_RACE_OPTIONS: dict[str, Any] = {
+    key: value
+    for key, value in PROFILE_OPTIONS.items()
+    if key not in ("race_name", "race_date", "race_distance_km", "goal_time")
 }
 
 
@@ -108,17 +120,24 @@ def strava_entry(strava: FakeStrava) -> MockConfigEntry:
     )
 
 
-@pytest.fixture
-def demo_entry() -> MockConfigEntry:
-    """Return the bundled demo runner's entry, with no keys."""
+def demo_config_entry(
+    data: dict[str, Any] | None = None, options: dict[str, Any] = PROFILE_OPTIONS
+) -> MockConfigEntry:
+    """Return an entry of the bundled demo runner, with more `data` (a key) or other options."""
     return MockConfigEntry(
         domain=DOMAIN,
         entry_id=ENTRY_ID,
         title="Demo runner",
         unique_id="demo",
-        data={"source": "demo"},
-        options=PROFILE_OPTIONS,
+        data={"source": "demo", **(data or {})},
+        options=options,
     )
+
+
+@pytest.fixture
+def demo_entry() -> MockConfigEntry:
+    """Return the bundled demo runner's entry, with no keys."""
+    return demo_config_entry()
 
 
 @pytest.fixture
@@ -128,11 +147,65 @@ def no_push() -> Generator[None]:
         yield
 
 
+@pytest.fixture
+def prepared(frozen_now: FrozenDateTimeFactory, credentials: None, no_push: None) -> None:
+    """Freeze time, store the application credentials and keep push out."""
+
+
+@pytest.fixture
+def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
+    """Give Home Assistant a configuration folder of its own, for exports to live in."""
+    hass.config.config_dir = str(tmp_path)
+    return tmp_path
+
+
 async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Add an entry and set it up, waiting for everything it started."""
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def snapshot_one_platform(
+    hass: HomeAssistant,
+    entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    snapshot: SnapshotAssertion,
+    platform: Platform,
+) -> None:
+    """Set the entry up with only `platform` loaded, and compare its entities with the snapshot."""
+    with patch("custom_components.coach_dyno.PLATFORMS", [platform]):
+        await setup_entry(hass, entry)
+        await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+
+
+def coordinator_of(entry: MockConfigEntry) -> CoachCoordinator:
+    """Return the entry's coordinator."""
+    coordinator: CoachCoordinator = entry.runtime_data.coordinator
+    return coordinator
+
+
+async def call_action(hass: HomeAssistant, action: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Call one of the integration's actions that answer, and return the answer."""
+    response = await hass.services.async_call(
+        DOMAIN, action, data, blocking=True, return_response=True
+    )
+    assert response is not None
+    return dict(response)
+
+
+def stored_activity(item: dict[str, Any]) -> dict[str, Any]:
+    """Return one of the fake Strava's activities as a history file (version 1) holds it."""
+    return {
+        "id": item["id"],
+        "start": item["start_date"].replace("Z", "+00:00"),
+        "sport_type": item["sport_type"],
+        "name": item["name"],
+        "distance_m": item["distance"],
+        "moving_s": item["moving_time"],
+        "elapsed_s": item["elapsed_time"],
+        "avg_hr": item.get("average_heartrate"),
+    }
 
 
 @pytest.fixture

@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from unittest.mock import patch
-
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from tests.conftest import PROFILE_OPTIONS, setup_entry
+from tests.conftest import (
+    NO_RACE_OPTIONS,
+    PROFILE_OPTIONS,
+    demo_config_entry,
+    setup_entry,
+    snapshot_one_platform,
+)
 
 ON_TRACK = "binary_sensor.demo_runner_on_track_for_goal"
 PREDICTED = "sensor.demo_runner_predicted_race_time"
 
 
-@pytest.fixture
-def binary_sensors_only() -> Generator[None]:
-    """Load only the binary sensor platform."""
-    with patch("custom_components.coach_dyno.PLATFORMS", [Platform.BINARY_SENSOR]):
-        yield
-
-
-@pytest.mark.usefixtures("binary_sensors_only", "frozen_now")
+@pytest.mark.usefixtures("frozen_now")
 async def test_snapshot(
     hass: HomeAssistant,
     demo_entry: MockConfigEntry,
@@ -33,8 +29,7 @@ async def test_snapshot(
     snapshot: SnapshotAssertion,
 ) -> None:
     """The demo runner's verdict at FROZEN_NOW."""
-    await setup_entry(hass, demo_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, demo_entry.entry_id)
+    await snapshot_one_platform(hass, demo_entry, entity_registry, snapshot, Platform.BINARY_SENSOR)
 
 
 async def test_behind_then_ahead(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
@@ -79,19 +74,7 @@ async def test_goal_without_time(hass: HomeAssistant, loaded_demo: MockConfigEnt
 @pytest.mark.usefixtures("frozen_now")
 async def test_no_goal_race(hass: HomeAssistant) -> None:
     """Without a goal race the verdict is unknown with reason no_goal."""
-    options = {
-        key: value
-        for key, value in PROFILE_OPTIONS.items()
-        if key not in ("race_name", "race_date", "race_distance_km", "goal_time")
-    }
-    entry = MockConfigEntry(
-        domain="coach_dyno",
-        title="Demo runner",
-        unique_id="demo",
-        data={"source": "demo"},
-        options=options,
-    )
-    await setup_entry(hass, entry)
+    await setup_entry(hass, demo_config_entry(options=NO_RACE_OPTIONS))
     state = hass.states.get(ON_TRACK)
     assert state is not None
     assert state.state == STATE_UNKNOWN

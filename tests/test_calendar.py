@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
 from datetime import date, datetime, timedelta
 from typing import Any, cast
-from unittest.mock import patch
 
 from homeassistant.const import ATTR_ENTITY_ID, STATE_OFF, STATE_ON, Platform
 from homeassistant.core import HomeAssistant
@@ -13,25 +11,22 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 from syrupy.assertion import SnapshotAssertion
 
-from custom_components.coach_dyno.const import DOMAIN
 from custom_components.coach_dyno.training import Activity
-from tests.conftest import FROZEN_NOW, setup_entry
+from tests.conftest import (
+    FROZEN_NOW,
+    METERS_PER_MILE,
+    call_action,
+    setup_entry,
+    snapshot_one_platform,
+)
 
 CALENDAR_DOMAIN = "calendar"
 CALENDAR = "calendar.demo_runner_training"
 EVENT_START = "start"
 EVENT_END = "end"
-METERS_PER_MILE = 1609.344
-
-
-@pytest.fixture
-def calendars_only() -> Generator[None]:
-    """Load only the calendar platform."""
-    with patch("custom_components.coach_dyno.PLATFORMS", [Platform.CALENDAR]):
-        yield
 
 
 async def _events(hass: HomeAssistant, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -52,18 +47,10 @@ def _activities(entry: MockConfigEntry) -> list[Activity]:
 
 
 async def _brief(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
-    response = await hass.services.async_call(
-        DOMAIN,
-        "generate_briefing",
-        {"config_entry_id": entry.entry_id},
-        blocking=True,
-        return_response=True,
-    )
-    assert response is not None
-    return dict(response)
+    return await call_action(hass, "generate_briefing", {"config_entry_id": entry.entry_id})
 
 
-@pytest.mark.usefixtures("calendars_only", "frozen_now")
+@pytest.mark.usefixtures("frozen_now")
 async def test_snapshot(
     hass: HomeAssistant,
     demo_entry: MockConfigEntry,
@@ -71,8 +58,7 @@ async def test_snapshot(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Before any briefing there is no planned workout: the calendar is off."""
-    await setup_entry(hass, demo_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, demo_entry.entry_id)
+    await snapshot_one_platform(hass, demo_entry, entity_registry, snapshot, Platform.CALENDAR)
 
 
 async def test_past_runs_in_a_range(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:

@@ -10,16 +10,11 @@ from typing import Any
 from unittest.mock import AsyncMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.components.application_credentials import (
-    ClientCredential,
-    async_import_client_credential,
-)
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState, ConfigFlowResult
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import config_entry_oauth2_flow, entity_registry as er
-from homeassistant.setup import async_setup_component
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -28,9 +23,16 @@ from yarl import URL
 
 from custom_components.coach_dyno.coach import CoachUnavailableError
 from custom_components.coach_dyno.const import DOMAIN, STRAVA_AUTHORIZE_URL
-from tests.conftest import FROZEN_NOW, PROFILE_OPTIONS, VERIFY_TOKEN, WEBHOOK_ID, setup_entry
+from tests.conftest import (
+    FROZEN_NOW,
+    PROFILE_OPTIONS,
+    VERIFY_TOKEN,
+    WEBHOOK_ID,
+    demo_config_entry,
+    setup_entry,
+)
 from tests.fakes.gemini import VALID_KEY, FakeGemini
-from tests.fakes.strava import AUTH_CODE, CLIENT_ID, CLIENT_SECRET, FakeStrava, Fault
+from tests.fakes.strava import AUTH_CODE, CLIENT_ID, FakeStrava, Fault
 
 REDIRECT_URI = "https://example.com/auth/external/callback"
 DEMO_DIR = Path(__file__).parent.parent / "custom_components" / "coach_dyno" / "demo"
@@ -56,27 +58,10 @@ async def frozen_morning(hass: HomeAssistant, freezer: FrozenDateTimeFactory) ->
 
 
 @pytest.fixture
-async def credentials(hass: HomeAssistant) -> None:
-    """Store the user's Strava API application under the auth domain the entries name."""
-    # The shared fixture files it under the auth domain "Strava", which strava_entry does not name.
-    assert await async_setup_component(hass, "application_credentials", {})
-    await async_import_client_credential(
-        hass, DOMAIN, ClientCredential(CLIENT_ID, CLIENT_SECRET, "Strava")
-    )
-
-
-@pytest.fixture
 def mock_setup_entry() -> Generator[AsyncMock]:
     """Keep a created entry from starting, and count how often it is set up."""
     with patch("custom_components.coach_dyno.async_setup_entry", return_value=True) as mock_setup:
         yield mock_setup
-
-
-@pytest.fixture
-def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """Give Home Assistant a configuration folder of its own, for exports to live in."""
-    hass.config.config_dir = str(tmp_path)
-    return tmp_path
 
 
 async def _start(hass: HomeAssistant, menu_option: str) -> ConfigFlowResult:
@@ -596,13 +581,7 @@ async def test_reauth_without_strava_asks_for_the_key(
     hass: HomeAssistant, gemini: FakeGemini, mock_setup_entry: AsyncMock
 ) -> None:
     """An entry that does not use Strava can only have lost its Gemini key."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Demo runner",
-        unique_id="demo",
-        data={"source": "demo", CONF_API_KEY: "revoked-key"},
-        options=PROFILE_OPTIONS,
-    )
+    entry = demo_config_entry({CONF_API_KEY: "revoked-key"})
     entry.add_to_hass(hass)
 
     result = await entry.start_reauth_flow(hass)
@@ -619,14 +598,18 @@ async def test_reauth_without_strava_asks_for_the_key(
 # ----- reconfigure ----------------------------------------------------------------------------
 
 
-async def _reconfigure_menu(hass: HomeAssistant, entry: MockConfigEntry) -> ConfigFlowResult:
-    """Open a Strava entry's reconfigure menu."""
+async def _reconfigure(
+    hass: HomeAssistant, entry: MockConfigEntry, menu_option: str
+) -> ConfigFlowResult:
+    """Open a Strava entry's reconfigure menu and pick what to change."""
     result: ConfigFlowResult = await entry.start_reconfigure_flow(hass)
     assert result["type"] is FlowResultType.MENU
     assert result["step_id"] == "reconfigure"
     assert result["menu_options"] == ["reconfigure_gemini", "strava"]
     assert result["description_placeholders"] == {"name": "Dyno Runner"}
-    return result
+    return await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": menu_option}
+    )
 
 
 @pytest.mark.usefixtures("strava")
@@ -638,10 +621,7 @@ async def test_reconfigure_strava_gemini_key(
 ) -> None:
     """A Strava athlete adds a Gemini key after the fact."""
     strava_entry.add_to_hass(hass)
-    result = await _reconfigure_menu(hass, strava_entry)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "reconfigure_gemini"}
-    )
+    result = await _reconfigure(hass, strava_entry, "reconfigure_gemini")
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure_gemini"
 
@@ -672,10 +652,7 @@ async def test_reconfigure_strava_reconnect(
     """Reconnecting the same Strava account refreshes the tokens."""
     strava_entry.add_to_hass(hass)
     old_token = strava_entry.data["token"]["access_token"]
-    result = await _reconfigure_menu(hass, strava_entry)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "strava"}
-    )
+    result = await _reconfigure(hass, strava_entry, "strava")
     result = await _authorize(hass, hass_client_no_auth, result, code=strava.issue_code())
 
     assert result["type"] is FlowResultType.ABORT
@@ -698,10 +675,7 @@ async def test_reconfigure_strava_wrong_account(
     strava_entry.add_to_hass(hass)
     old_data = dict(strava_entry.data)
     strava.athlete["id"] = 999_999
-    result = await _reconfigure_menu(hass, strava_entry)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "strava"}
-    )
+    result = await _reconfigure(hass, strava_entry, "strava")
     result = await _authorize(hass, hass_client_no_auth, result, code=strava.issue_code())
 
     assert result["type"] is FlowResultType.ABORT
@@ -714,13 +688,7 @@ async def test_reconfigure_demo_removes_key(
     hass: HomeAssistant, gemini: FakeGemini, mock_setup_entry: AsyncMock
 ) -> None:
     """Without Strava, reconfigure goes straight to the key; leaving it empty removes it."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Demo runner",
-        unique_id="demo",
-        data={"source": "demo", CONF_API_KEY: VALID_KEY},
-        options=PROFILE_OPTIONS,
-    )
+    entry = demo_config_entry({CONF_API_KEY: VALID_KEY})
     entry.add_to_hass(hass)
 
     result = await entry.start_reconfigure_flow(hass)
@@ -798,12 +766,8 @@ async def test_options_apply_without_reload(
 
 async def test_options_keep_a_passed_race(hass: HomeAssistant) -> None:
     """After race day the stored race may stay while other settings change; a new one may not."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Demo runner",
-        unique_id="demo",
-        data={"source": "demo"},
-        options={**PROFILE_OPTIONS, "race_date": "2026-10-11", "model": "gemini-2.5-pro"},
+    entry = demo_config_entry(
+        options={**PROFILE_OPTIONS, "race_date": "2026-10-11", "model": "gemini-2.5-pro"}
     )
     entry.add_to_hass(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)

@@ -29,12 +29,11 @@ from custom_components.coach_dyno.coordinator import (
     STREAMS_PER_SYNC,
     CoachCoordinator,
 )
-from tests.conftest import ENTRY_ID, FROZEN_NOW, setup_entry
+from tests.conftest import FROZEN_NOW, STORAGE_KEY, call_action, coordinator_of, setup_entry
 from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
 
 ACTIVITIES = f"{API_PREFIX}/athlete/activities"
 RUN_TYPES = ("Run", "TrailRun", "VirtualRun")
-STORAGE_KEY = f"{DOMAIN}.{ENTRY_ID}"
 
 
 @pytest.fixture
@@ -42,11 +41,6 @@ def events(hass: HomeAssistant) -> list[Event]:
     """Collect coach_dyno_activity events."""
     captured: list[Event] = async_capture_events(hass, EVENT_ACTIVITY)
     return captured
-
-
-@pytest.fixture
-def prepared(frozen_now: FrozenDateTimeFactory, credentials: None, no_push: None) -> None:
-    """Freeze time, store the application credentials and keep push out."""
 
 
 @pytest.fixture
@@ -59,12 +53,6 @@ async def loaded(
     assert strava_entry.state is ConfigEntryState.LOADED
     strava.requests.clear()
     return strava_entry
-
-
-def coordinator_of(entry: MockConfigEntry) -> CoachCoordinator:
-    """Return the entry's coordinator."""
-    coordinator: CoachCoordinator = entry.runtime_data.coordinator
-    return coordinator
 
 
 def sync_error(coordinator: CoachCoordinator) -> str | None:
@@ -583,13 +571,7 @@ async def test_harvest_action_announces_pages_before_a_fault(
     strava.inject(Fault.RATE_LIMIT, path=ACTIVITIES, after=1)
 
     with pytest.raises(HomeAssistantError, match="rate limit"):
-        await hass.services.async_call(
-            DOMAIN,
-            "harvest",
-            {"config_entry_id": loaded.entry_id},
-            blocking=True,
-            return_response=True,
-        )
+        await call_action(hass, "harvest", {"config_entry_id": loaded.entry_id})
 
     new = set(coordinator.store.activities) - known
     assert 0 < len(new) < 250
@@ -652,13 +634,7 @@ async def test_harvest_action_reports_faults(
     strava.inject(fault, path=ACTIVITIES)
 
     with pytest.raises(HomeAssistantError, match=message):
-        await hass.services.async_call(
-            DOMAIN,
-            "harvest",
-            {"config_entry_id": loaded.entry_id, "full": True},
-            blocking=True,
-            return_response=True,
-        )
+        await call_action(hass, "harvest", {"config_entry_id": loaded.entry_id, "full": True})
     await hass.async_block_till_done()
 
     assert entity_states(hass, loaded) == before

@@ -24,6 +24,7 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.coach_dyno.const import DOMAIN
+from custom_components.coach_dyno.diagnostics import _rounded
 from tests.conftest import GEMINI_KEY, VERIFY_TOKEN, WEBHOOK_ID
 from tests.fakes.strava import CLIENT_SECRET, FakeStrava
 
@@ -104,3 +105,14 @@ async def test_no_secret_or_identity_leaks(
     assert diagnostics["health"]["rate_limits"]["read"]
     assert diagnostics["health"]["coach"]["gemini_enabled"] is True
     assert diagnostics["snapshot"]["activity_count"] == 20
+
+
+def test_rounding_reaches_every_number() -> None:
+    """Floats are rounded wherever they sit, in lists too; other values are left as they are."""
+    raw = {"ctl": 41.23456, "days": [{"tsb": -3.00049}, 2.5, 7], "phase": "build", "race": None}
+    assert _rounded(raw) == {
+        "ctl": 41.235,
+        "days": [{"tsb": -3.0}, 2.5, 7],
+        "phase": "build",
+        "race": None,
+    }

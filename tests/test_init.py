@@ -15,31 +15,26 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.coach_dyno.const import DOMAIN
-from custom_components.coach_dyno.coordinator import CoachCoordinator
 from tests.conftest import (
     ENTRY_ID,
     FROZEN_NOW,
     GEMINI_KEY,
     PROFILE_OPTIONS,
+    STORAGE_KEY,
     VERIFY_TOKEN,
+    coordinator_of,
     setup_entry,
+    stored_activity,
 )
 from tests.fakes.strava import API_PREFIX, CLIENT_SECRET, FakeStrava, Fault
 
 ACTIVITIES = f"{API_PREFIX}/athlete/activities"
-STORAGE_KEY = f"{DOMAIN}.{ENTRY_ID}"
 
 
 def state_of(entry: MockConfigEntry) -> ConfigEntryState:
     """Return the entry's state (read afresh, for the type checker's sake too)."""
     state: ConfigEntryState = entry.state
     return state
-
-
-def coordinator_of(entry: MockConfigEntry) -> CoachCoordinator:
-    """Return the entry's coordinator."""
-    coordinator: CoachCoordinator = entry.runtime_data.coordinator
-    return coordinator
 
 
 def sensor_state(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> str:
@@ -53,19 +48,7 @@ def sensor_state(hass: HomeAssistant, entry: MockConfigEntry, key: str) -> str:
 
 def stored_history(strava: FakeStrava, count: int) -> dict[str, Any]:
     """Return a history file as a finished backfill of the fake's first `count` activities left it."""
-    activities = [
-        {
-            "id": item["id"],
-            "start": item["start_date"].replace("Z", "+00:00"),
-            "sport_type": item["sport_type"],
-            "name": item["name"],
-            "distance_m": item["distance"],
-            "moving_s": item["moving_time"],
-            "elapsed_s": item["elapsed_time"],
-            "avg_hr": item.get("average_heartrate"),
-        }
-        for item in list(strava.activities.values())[:count]
-    ]
+    activities = [stored_activity(item) for item in list(strava.activities.values())[:count]]
     return {
         "version": 1,
         "minor_version": 2,

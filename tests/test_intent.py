@@ -19,11 +19,17 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.coach_dyno.const import DOMAIN
 from custom_components.coach_dyno.training import Activity
-from tests.conftest import FROZEN_NOW, GEMINI_KEY, PROFILE_OPTIONS, setup_entry
+from tests.conftest import (
+    FROZEN_NOW,
+    GEMINI_KEY,
+    METERS_PER_MILE,
+    call_action,
+    demo_config_entry,
+    setup_entry,
+)
 from tests.fakes.gemini import FakeGemini, invalid_key_error
 
 SENTENCES = Path(__file__).resolve().parent.parent / "custom_sentences" / "en" / "coach_dyno.yaml"
-METERS_PER_MILE = 1609.344
 
 
 @pytest.fixture(autouse=True)
@@ -198,14 +204,9 @@ async def test_nothing_to_say_yet(hass: HomeAssistant, loaded_demo: MockConfigEn
 async def test_briefing(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
     """The briefing intent reads the same morning briefing the action returns."""
     response = await _ask(hass, "CoachDynoBriefing")
-    briefing = await hass.services.async_call(
-        DOMAIN,
-        "generate_briefing",
-        {"config_entry_id": loaded_demo.entry_id},
-        blocking=True,
-        return_response=True,
+    briefing = await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id}
     )
-    assert briefing is not None
     assert response.response_type is intent.IntentResponseType.QUERY_ANSWER
     assert _speech(response) == briefing["text"]
 
@@ -214,14 +215,7 @@ async def test_briefing_with_a_refused_key(
     hass: HomeAssistant, gemini: FakeGemini, frozen_now: object
 ) -> None:
     """A refused Gemini key is spoken as a failure, and the user is asked for a new key."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Demo runner",
-        unique_id="demo",
-        data={"source": "demo", CONF_API_KEY: GEMINI_KEY},
-        options=PROFILE_OPTIONS,
-    )
-    await setup_entry(hass, entry)
+    await setup_entry(hass, demo_config_entry({CONF_API_KEY: GEMINI_KEY}))
     gemini.queue("gemini-2.5-flash", invalid_key_error())
 
     response = await _ask(hass, "CoachDynoBriefing")

@@ -15,7 +15,13 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.coach_dyno.const import DOMAIN
-from tests.conftest import GEMINI_KEY, PROFILE_OPTIONS, setup_entry
+from tests.conftest import (
+    GEMINI_KEY,
+    PROFILE_OPTIONS,
+    call_action,
+    demo_config_entry,
+    setup_entry,
+)
 from tests.fakes.gemini import FakeGemini, invalid_key_error
 
 CONTEXT = llm.LLMContext(
@@ -115,13 +121,7 @@ async def test_briefing(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> No
     """The briefing tool returns the morning briefing with its plan, as the action does."""
     result = await _call(hass, "get_coach_briefing")
     _assert_plain_json(result)
-    action = await hass.services.async_call(
-        DOMAIN,
-        "generate_briefing",
-        {"config_entry_id": loaded_demo.entry_id},
-        blocking=True,
-        return_response=True,
-    )
+    action = await call_action(hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id})
     assert result == action
     assert len(result["plan"]) == 7
 
@@ -130,14 +130,7 @@ async def test_briefing_with_a_refused_key(
     hass: HomeAssistant, gemini: FakeGemini, frozen_now: object
 ) -> None:
     """A refused key reaches the agent as an error (which it reports), and reauth starts."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Demo runner",
-        unique_id="demo",
-        data={"source": "demo", CONF_API_KEY: GEMINI_KEY},
-        options=PROFILE_OPTIONS,
-    )
-    await setup_entry(hass, entry)
+    await setup_entry(hass, demo_config_entry({CONF_API_KEY: GEMINI_KEY}))
     gemini.queue("gemini-2.5-flash", invalid_key_error())
     with pytest.raises(HomeAssistantError, match="Gemini refused the API key"):
         await _call(hass, "get_coach_briefing")

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
 import json
+import re
 from typing import Any
 from unittest.mock import AsyncMock, patch
 
@@ -27,11 +28,21 @@ from custom_components.coach_dyno.const import DOMAIN, EVENT_ACTIVITY
 from custom_components.coach_dyno.coordinator import (
     POLL_INTERVAL,
     POLL_INTERVAL_WITH_PUSH,
-    CoachCoordinator,
 )
-from custom_components.coach_dyno.sources.push import PushManager, no_athlete_token
+from custom_components.coach_dyno.sources.push import (
+    PushManager,
+    new_verify_token,
+    no_athlete_token,
+)
 from custom_components.coach_dyno.sources.strava import StravaError
-from tests.conftest import ENTRY_ID, FROZEN_NOW, VERIFY_TOKEN, WEBHOOK_ID, setup_entry
+from tests.conftest import (
+    ENTRY_ID,
+    FROZEN_NOW,
+    VERIFY_TOKEN,
+    WEBHOOK_ID,
+    coordinator_of,
+    setup_entry,
+)
 from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
 
 EXTERNAL_URL = "https://coach.example.com"
@@ -109,28 +120,6 @@ def events(hass: HomeAssistant) -> list[Event]:
     """Collect coach_dyno_activity events."""
     captured: list[Event] = async_capture_events(hass, EVENT_ACTIVITY)
     return captured
-
-
-def coordinator_of(entry: MockConfigEntry) -> CoachCoordinator:
-    """Return the entry's coordinator."""
-    coordinator: CoachCoordinator = entry.runtime_data.coordinator
-    return coordinator
-
-
-def event_body(strava: FakeStrava, object_id: int, **changes: Any) -> dict[str, Any]:
-    """Return a push event as Strava sends it for the fake's subscription and athlete."""
-    subscription_id = next(iter(strava.subscriptions))
-    body = {
-        "aspect_type": "create",
-        "event_time": int(FROZEN_NOW.timestamp()),
-        "object_id": object_id,
-        "object_type": "activity",
-        "owner_id": strava.athlete["id"],
-        "subscription_id": subscription_id,
-        "updates": {},
-    }
-    body.update(changes)
-    return body
 
 
 async def post_event(hass: HomeAssistant, client: Client, body: dict[str, Any]) -> int:
@@ -299,7 +288,7 @@ async def test_create_event_stores_and_announces(
     """A create event costs at most two calls, stores the run with its streams, and announces it."""
     run = new_run(strava)
 
-    assert await post_event(hass, client, event_body(strava, run["id"])) == HTTPStatus.OK
+    assert await post_event(hass, client, strava.event(run["id"])) == HTTPStatus.OK
 
     assert strava.count() <= 2
     stored = coordinator_of(pushed).store.activities[run["id"]]
@@ -316,7 +305,7 @@ async def test_create_event_for_a_ride_costs_one_call(
     """Streams add value for runs with heart rate only: a ride is read once."""
     ride = strava.add_activity(FROZEN_NOW - timedelta(hours=2), sport_type="Ride", type="Ride")
 
-    assert await post_event(hass, client, event_body(strava, ride["id"])) == HTTPStatus.OK
+    assert await post_event(hass, client, strava.event(ride["id"])) == HTTPStatus.OK
 
     assert strava.count() == 1
     assert ride["id"] in coordinator_of(pushed).store.activities
@@ -332,7 +321,7 @@ async def test_update_event_renames(
     """A title change is read back from the API (never from the payload) and announced."""
     activity_id = max(strava.activities)
     strava.update_activity(activity_id, name="Long run by the lake")
-    body = event_body(strava, activity_id, aspect_type="update", updates={"title": "Payload lies"})
+    body = strava.event(activity_id, aspect_type="update", updates={"title": "Payload lies"})
 
     assert await post_event(hass, client, body) == HTTPStatus.OK
 
@@ -354,7 +343,7 @@ async def test_delete_event_removes(
     activity_id = max(strava.activities)
     strava.delete_activity(activity_id)
 
-    body = event_body(strava, activity_id, aspect_type="delete")
+    body = strava.event(activity_id, aspect_type="delete")
     assert await post_event(hass, client, body) == HTTPStatus.OK
 
     assert activity_id not in coordinator_of(pushed).store.activities
@@ -377,7 +366,7 @@ async def test_event_for_a_vanished_activity_removes_it(
     activity_id = max(strava.activities)
     strava.delete_activity(activity_id)
 
-    body = event_body(strava, activity_id, aspect_type="update", updates={"private": "true"})
+    body = strava.event(activity_id, aspect_type="update", updates={"private": "true"})
     assert await post_event(hass, client, body) == HTTPStatus.OK
 
     assert activity_id not in coordinator_of(pushed).store.activities
@@ -396,7 +385,7 @@ async def test_event_with_strava_down_changes_nothing(
     run = new_run(strava)
     strava.inject(Fault.SERVER_ERROR, path=f"{API_PREFIX}/activities/", status=502)
 
-    assert await post_event(hass, client, event_body(strava, run["id"])) == HTTPStatus.OK
+    assert await post_event(hass, client, strava.event(run["id"])) == HTTPStatus.OK
 
     assert run["id"] not in coordinator_of(pushed).store.activities
     assert events == []
@@ -419,7 +408,7 @@ async def test_foreign_events_are_dropped(
     events = async_capture_events(hass, EVENT_ACTIVITY)
     run = new_run(strava)
 
-    assert await post_event(hass, client, event_body(strava, run["id"], **changes)) == HTTPStatus.OK
+    assert await post_event(hass, client, strava.event(run["id"], **changes)) == HTTPStatus.OK
 
     assert strava.count() == 0
     assert run["id"] not in coordinator_of(pushed).store.activities
@@ -430,8 +419,7 @@ async def test_deauthorization_starts_reauth(
     hass: HomeAssistant, pushed: MockConfigEntry, client: Client, strava: FakeStrava
 ) -> None:
     """The athlete revoking access on Strava starts a reauth flow at once."""
-    body = event_body(
-        strava,
+    body = strava.event(
         strava.athlete["id"],
         object_type="athlete",
         aspect_type="update",
@@ -451,7 +439,7 @@ async def test_other_athlete_updates_are_ignored(
     hass: HomeAssistant, pushed: MockConfigEntry, client: Client, strava: FakeStrava
 ) -> None:
     """An athlete update that is not a deauthorization needs nothing."""
-    body = event_body(strava, strava.athlete["id"], object_type="athlete", aspect_type="update")
+    body = strava.event(strava.athlete["id"], object_type="athlete", aspect_type="update")
 
     assert await post_event(hass, client, body) == HTTPStatus.OK
 
@@ -515,7 +503,7 @@ async def test_event_is_acknowledged_before_the_fetch(
     run = new_run(strava)
     strava.inject(Fault.DELAY, path=f"{API_PREFIX}/activities/{run['id']}", delay=30)
 
-    resp = await client.post(WEBHOOK_PATH, json=event_body(strava, run["id"]))
+    resp = await client.post(WEBHOOK_PATH, json=strava.event(run["id"]))
 
     assert resp.status == HTTPStatus.OK
     # The re-fetch is under way but not answered: the reply did not wait for it.
@@ -542,7 +530,7 @@ async def test_unload_unregisters_the_webhook(
 
     assert pushed.state is ConfigEntryState.NOT_LOADED
     assert WEBHOOK_ID not in hass.data.get(webhook.DOMAIN, {})
-    assert await post_event(hass, client, event_body(strava, run["id"])) == HTTPStatus.OK
+    assert await post_event(hass, client, strava.event(run["id"])) == HTTPStatus.OK
     assert strava.count() == 0
     assert events == []
     # The subscription is kept for the next start.
@@ -710,7 +698,7 @@ async def test_update_that_changes_nothing_is_quiet(
     strava.update_activity(activity_id, private=True, visibility="only_me")
     written = json.dumps(hass_storage[f"{DOMAIN}.{ENTRY_ID}"])
 
-    body = event_body(strava, activity_id, aspect_type="update", updates={"private": "true"})
+    body = strava.event(activity_id, aspect_type="update", updates={"private": "true"})
     assert await post_event(hass, client, body) == HTTPStatus.OK
 
     assert strava.count() == 1
@@ -722,3 +710,10 @@ async def test_subscription_client_never_holds_an_athlete_token() -> None:
     """The client that deletes a subscription has no athlete token to send, by construction."""
     with pytest.raises(StravaError, match="application credentials"):
         await no_athlete_token()
+
+
+def test_verify_tokens_are_fresh_url_safe_secrets() -> None:
+    """Each entry gets its own unguessable token, safe to travel in a query string."""
+    tokens = {new_verify_token() for _ in range(20)}
+    assert len(tokens) == 20
+    assert all(len(token) >= 32 and re.fullmatch(r"[A-Za-z0-9_-]+", token) for token in tokens)

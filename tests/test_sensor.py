@@ -27,28 +27,24 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    async_fire_time_changed,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.coach_dyno.const import DOMAIN
 from custom_components.coach_dyno.sensor import SENSORS
 from custom_components.coach_dyno.training import Activity
-from tests.conftest import FROZEN_NOW, PROFILE_OPTIONS, setup_entry
+from tests.conftest import (
+    FROZEN_NOW,
+    METERS_PER_MILE,
+    NO_RACE_OPTIONS,
+    PROFILE_OPTIONS,
+    demo_config_entry,
+    setup_entry,
+    snapshot_one_platform,
+)
 
-METERS_PER_MILE = 1609.344
 PREFIX = "sensor.demo_runner"
 INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / DOMAIN
-
-
-@pytest.fixture
-def sensors_only() -> Generator[None]:
-    """Load only the sensor platform, so a snapshot holds nothing else."""
-    with patch("custom_components.coach_dyno.PLATFORMS", [Platform.SENSOR]):
-        yield
 
 
 @pytest.fixture
@@ -78,7 +74,7 @@ def _value(hass: HomeAssistant, entity_id: str) -> float:
     return float(state.state)
 
 
-@pytest.mark.usefixtures("sensors_only", "all_enabled", "frozen_now")
+@pytest.mark.usefixtures("all_enabled", "frozen_now")
 async def test_all_sensors(
     hass: HomeAssistant,
     demo_entry: MockConfigEntry,
@@ -86,8 +82,7 @@ async def test_all_sensors(
     snapshot: SnapshotAssertion,
 ) -> None:
     """Every sensor of the demo runner at FROZEN_NOW: registry entry and state."""
-    await setup_entry(hass, demo_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, demo_entry.entry_id)
+    await snapshot_one_platform(hass, demo_entry, entity_registry, snapshot, Platform.SENSOR)
 
 
 async def test_volume_matches_the_history(
@@ -281,19 +276,7 @@ async def test_last_sync_of_a_file_source(
 @pytest.mark.usefixtures("frozen_now")
 async def test_without_goal_race(hass: HomeAssistant) -> None:
     """Without a goal race the race sensors are unknown, not zero; the rest still works."""
-    options = {
-        key: value
-        for key, value in PROFILE_OPTIONS.items()
-        if key not in ("race_name", "race_date", "race_distance_km", "goal_time")
-    }
-    entry = MockConfigEntry(
-        domain="coach_dyno",
-        title="Demo runner",
-        unique_id="demo",
-        data={"source": "demo"},
-        options=options,
-    )
-    await setup_entry(hass, entry)
+    await setup_entry(hass, demo_config_entry(options=NO_RACE_OPTIONS))
     for key in (
         "days_to_race",
         "weeks_to_race",

@@ -24,7 +24,14 @@ import yaml
 from custom_components.coach_dyno.coach import CoachUnavailableError
 from custom_components.coach_dyno.const import DOMAIN, EVENT_ACTIVITY
 from tests.coach.replies import briefing as briefing_reply
-from tests.conftest import FROZEN_NOW, GEMINI_KEY, PROFILE_OPTIONS, setup_entry
+from tests.conftest import (
+    FROZEN_NOW,
+    GEMINI_KEY,
+    PROFILE_OPTIONS,
+    call_action,
+    demo_config_entry,
+    setup_entry,
+)
 from tests.fakes.gemini import FakeGemini, invalid_key_error, json_reply, quota_error
 from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
 
@@ -35,15 +42,6 @@ EXPORT_CSV = """Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Ti
 90000000001,"Nov 20, 2026, 6:00:00 AM",Dawn Ten,Run,3100,10.00,3000,150,170
 90000000002,"Nov 17, 2026, 6:00:00 AM",Short Shakeout,Run,1300,4.00,1200,140,155
 """
-
-
-async def _call(hass: HomeAssistant, service: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Call one of the integration's actions that answer, and return the answer."""
-    response = await hass.services.async_call(
-        DOMAIN, service, data, blocking=True, return_response=True
-    )
-    assert response is not None
-    return dict(response)
 
 
 async def _run(hass: HomeAssistant, service: str, data: dict[str, Any]) -> None:
@@ -58,25 +56,12 @@ def _distance_this_week(hass: HomeAssistant) -> float:
 
 
 @pytest.fixture
-def config_dir(hass: HomeAssistant, tmp_path: Path) -> Path:
-    """Give Home Assistant a configuration folder of its own, as imports read from it."""
-    hass.config.config_dir = str(tmp_path)
-    return tmp_path
-
-
-@pytest.fixture
 async def gemini_demo(
     hass: HomeAssistant, gemini: FakeGemini, frozen_now: Any
 ) -> tuple[MockConfigEntry, FakeGemini]:
     """Set up the demo runner with a Gemini key the fake accepts."""
     gemini.valid_keys.add(GEMINI_KEY)
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Demo runner",
-        unique_id="demo",
-        data={"source": "demo", CONF_API_KEY: GEMINI_KEY},
-        options=PROFILE_OPTIONS,
-    )
+    entry = demo_config_entry({CONF_API_KEY: GEMINI_KEY})
     await setup_entry(hass, entry)
     return entry, gemini
 
@@ -123,7 +108,7 @@ async def test_unknown_or_unloaded_entry(
     hass: HomeAssistant, loaded_demo: MockConfigEntry, service: str, extra: dict[str, Any]
 ) -> None:
     """Every action names the entry it needs, and refuses a wrong or sleeping one."""
-    call = _run if service in ("clear_conversation", "set_race_goal") else _call
+    call = _run if service in ("clear_conversation", "set_race_goal") else call_action
     with pytest.raises(ServiceValidationError, match="No Coach Dyno entry with id nope"):
         await call(hass, service, {"config_entry_id": "nope", **extra})
 
@@ -146,7 +131,7 @@ async def test_unknown_or_unloaded_entry(
 async def test_harvest_needs_strava(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
     """A demo or export entry has nothing to sync."""
     with pytest.raises(ServiceValidationError, match="does not sync from Strava"):
-        await _call(hass, "harvest", {"config_entry_id": loaded_demo.entry_id})
+        await call_action(hass, "harvest", {"config_entry_id": loaded_demo.entry_id})
 
 
 @pytest.mark.usefixtures("credentials", "no_push")
@@ -159,7 +144,7 @@ async def test_harvest_counts_and_announces(
     await setup_entry(hass, strava_entry)
     assert events == []  # the backfill is history, not news
 
-    assert await _call(hass, "harvest", {"config_entry_id": strava_entry.entry_id}) == {
+    assert await call_action(hass, "harvest", {"config_entry_id": strava_entry.entry_id}) == {
         "new_or_updated": 0,
         "activities": 12,
     }
@@ -170,7 +155,7 @@ async def test_harvest_counts_and_announces(
         average_heartrate=150.0,
         max_heartrate=170.0,
     )
-    assert await _call(hass, "harvest", {"config_entry_id": strava_entry.entry_id}) == {
+    assert await call_action(hass, "harvest", {"config_entry_id": strava_entry.entry_id}) == {
         "new_or_updated": 1,
         "activities": 13,
     }
@@ -185,7 +170,7 @@ async def test_harvest_counts_and_announces(
 
     # An edit on Strava is announced as such.
     strava.update_activity(new["id"], name="Renamed on Strava")
-    assert await _call(hass, "harvest", {"config_entry_id": strava_entry.entry_id}) == {
+    assert await call_action(hass, "harvest", {"config_entry_id": strava_entry.entry_id}) == {
         "new_or_updated": 1,
         "activities": 13,
     }
@@ -194,7 +179,7 @@ async def test_harvest_counts_and_announces(
     ]
 
     # A full re-read brings nothing new and announces nothing.
-    assert await _call(
+    assert await call_action(
         hass, "harvest", {"config_entry_id": strava_entry.entry_id, "full": True}
     ) == {"new_or_updated": 0, "activities": 13}
     assert len(events) == 2
@@ -225,7 +210,7 @@ async def test_harvest_failures(
     strava.inject(fault, path=ACTIVITIES, status=status)
 
     with pytest.raises(HomeAssistantError, match=message):
-        await _call(hass, "harvest", {"config_entry_id": strava_entry.entry_id})
+        await call_action(hass, "harvest", {"config_entry_id": strava_entry.entry_id})
 
     assert len(strava_entry.runtime_data.coordinator.store.activities) == 5
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
@@ -257,7 +242,9 @@ async def test_import_refuses_bad_paths(
     before = _distance_this_week(hass)
 
     with pytest.raises(ServiceValidationError, match=message):
-        await _call(hass, "import_export", {"config_entry_id": loaded_demo.entry_id, "path": path})
+        await call_action(
+            hass, "import_export", {"config_entry_id": loaded_demo.entry_id, "path": path}
+        )
 
     assert loaded_demo.runtime_data.coordinator.store.activities == stored
     assert _distance_this_week(hass) == before
@@ -274,12 +261,20 @@ async def test_import_an_export(
     before = _distance_this_week(hass)
     data = {"config_entry_id": loaded_demo.entry_id, "path": "strava_export"}
 
-    assert await _call(hass, "import_export", data) == {"imported": 2, "read": 2, "skipped": 0}
+    assert await call_action(hass, "import_export", data) == {
+        "imported": 2,
+        "read": 2,
+        "skipped": 0,
+    }
     assert _distance_this_week(hass) == pytest.approx(before + 14.0, abs=1e-3)
     stored = loaded_demo.runtime_data.coordinator.store.activities
     assert stored[90000000001].name == "Dawn Ten"
 
-    assert await _call(hass, "import_export", data) == {"imported": 0, "read": 2, "skipped": 0}
+    assert await call_action(hass, "import_export", data) == {
+        "imported": 0,
+        "read": 2,
+        "skipped": 0,
+    }
     assert _distance_this_week(hass) == pytest.approx(before + 14.0, abs=1e-3)
     # Imported history is not news: automations are not woken for it.
     assert events == []
@@ -294,7 +289,9 @@ async def test_analyze_latest_and_by_id(
     """Without an id the latest run is analysed; an id picks that run."""
     latest = loaded_demo.runtime_data.coordinator.data.snapshot.latest_run
     assert latest is not None
-    response = await _call(hass, "analyze_activity", {"config_entry_id": loaded_demo.entry_id})
+    response = await call_action(
+        hass, "analyze_activity", {"config_entry_id": loaded_demo.entry_id}
+    )
     assert response is not None
     assert response["activity_id"] == latest.id
     assert response["name"] == latest.name
@@ -302,7 +299,7 @@ async def test_analyze_latest_and_by_id(
     assert response == snapshot
 
     older = loaded_demo.runtime_data.coordinator.data.snapshot.recent_runs[3]
-    response = await _call(
+    response = await call_action(
         hass,
         "analyze_activity",
         {"config_entry_id": loaded_demo.entry_id, "activity_id": str(older.id)},
@@ -315,7 +312,7 @@ async def test_analyze_latest_and_by_id(
 async def test_analyze_unknown_activity(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
     """An id that is not in the history is refused by name."""
     with pytest.raises(ServiceValidationError, match="Activity 123 is not in the history"):
-        await _call(
+        await call_action(
             hass, "analyze_activity", {"config_entry_id": loaded_demo.entry_id, "activity_id": 123}
         )
 
@@ -327,7 +324,7 @@ async def test_analyze_without_runs(
     """A fresh Strava account has nothing to analyse yet."""
     await setup_entry(hass, strava_entry)
     with pytest.raises(ServiceValidationError, match="There is no run to analyse yet"):
-        await _call(hass, "analyze_activity", {"config_entry_id": strava_entry.entry_id})
+        await call_action(hass, "analyze_activity", {"config_entry_id": strava_entry.entry_id})
 
 
 # ----- generate_briefing ------------------------------------------------------------------------
@@ -338,7 +335,7 @@ async def test_offline_briefing(
     hass: HomeAssistant, loaded_demo: MockConfigEntry, kind: str, snapshot: SnapshotAssertion
 ) -> None:
     """Without a key the offline coach writes the briefing and a 7-day plan."""
-    response = await _call(
+    response = await call_action(
         hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": kind}
     )
     assert response is not None
@@ -356,7 +353,7 @@ async def test_offline_briefing(
 async def test_unknown_briefing_kind(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
     """Only the two kinds exist."""
     with pytest.raises(vol.Invalid, match="value must be one of"):
-        await _call(
+        await call_action(
             hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "daily"}
         )
 
@@ -370,14 +367,14 @@ async def test_gemini_briefing_once_a_day(
     gemini.queue("gemini-2.5-flash", json_reply(briefing_reply(today, "Gemini says run easy.")))
     data = {"config_entry_id": entry.entry_id}
 
-    first = await _call(hass, "generate_briefing", data)
+    first = await call_action(hass, "generate_briefing", data)
     assert first is not None
     assert first["source"] == "gemini"
     assert first["text"] == "Gemini says run easy."
     assert len(gemini.generate_requests()) == 1
     assert gemini.generate_requests()[0].api_key == GEMINI_KEY
 
-    assert await _call(hass, "generate_briefing", data) == first
+    assert await call_action(hass, "generate_briefing", data) == first
     assert len(gemini.generate_requests()) == 1
     # The prompt compares the latest run with the most similar past runs.
     assert "Runs most like the last one" in gemini.generate_requests()[0].prompt_text
@@ -391,7 +388,7 @@ async def test_gemini_key_refused(
     gemini.queue("gemini-2.5-flash", invalid_key_error())
 
     with pytest.raises(HomeAssistantError, match="Gemini refused the API key"):
-        await _call(hass, "generate_briefing", {"config_entry_id": entry.entry_id})
+        await call_action(hass, "generate_briefing", {"config_entry_id": entry.entry_id})
 
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert len(flows) == 1
@@ -407,19 +404,20 @@ async def test_quota_issue_comes_and_goes(
     """A spent daily quota raises a repair issue; the first answer after it clears the issue."""
     entry, gemini = gemini_demo
     data = {"config_entry_id": entry.entry_id, "question": "Should I run today?"}
-    # A short server delay keeps the test quick; it is still a daily quota.
-    gemini.queue("gemini-2.5-flash", quota_error("0.05s", daily=True))
-    gemini.queue("gemini-2.5-flash-lite", quota_error("0.05s", daily=True))
+    # A short server delay keeps the test quick; it is still a daily quota. It must outlast the
+    # fallback call and the offline answer on a busy machine, or the quota looks over already.
+    gemini.queue("gemini-2.5-flash", quota_error("0.5s", daily=True))
+    gemini.queue("gemini-2.5-flash-lite", quota_error("0.5s", daily=True))
 
-    answer = await _call(hass, "ask_coach", data)
+    answer = await call_action(hass, "ask_coach", data)
     assert answer is not None
     assert answer["quota_exhausted"] is True
     assert answer["source"] == "offline"
     assert issue_registry.async_get_issue(DOMAIN, "gemini_quota_exhausted") is not None
 
     # The coach's cooldown runs on the real monotonic clock, which the frozen test clock leaves alone.
-    await hass.async_add_executor_job(time.sleep, 0.1)
-    answer = await _call(hass, "ask_coach", data)
+    await hass.async_add_executor_job(time.sleep, 0.6)
+    answer = await call_action(hass, "ask_coach", data)
     assert answer is not None
     assert answer["source"] == "gemini"
     assert answer["quota_exhausted"] is False
@@ -438,7 +436,7 @@ async def test_offline_coach_leaves_quota_issue_alone(
         severity=ir.IssueSeverity.WARNING,
         translation_key="gemini_quota_exhausted",
     )
-    await _call(hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id})
+    await call_action(hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id})
     assert issue_registry.async_get_issue(DOMAIN, "gemini_quota_exhausted") is not None
 
 
@@ -450,7 +448,9 @@ async def test_unexpected_coach_failure(hass: HomeAssistant, loaded_demo: MockCo
         ),
         pytest.raises(HomeAssistantError, match="The coach could not answer"),
     ):
-        await _call(hass, "ask_coach", {"config_entry_id": loaded_demo.entry_id, "question": "Hi"})
+        await call_action(
+            hass, "ask_coach", {"config_entry_id": loaded_demo.entry_id, "question": "Hi"}
+        )
 
 
 # ----- ask_coach / clear_conversation -----------------------------------------------------------
@@ -462,19 +462,19 @@ async def test_follow_up_remembers_until_cleared(
     """A follow-up question carries the conversation so far; clearing it starts afresh."""
     entry, gemini = gemini_demo
     ask = {"config_entry_id": entry.entry_id}
-    first = await _call(hass, "ask_coach", {**ask, "question": "What is my weekly mileage?"})
+    first = await call_action(hass, "ask_coach", {**ask, "question": "What is my weekly mileage?"})
     assert first is not None
     assert first["source"] == "gemini"
     assert first["text"] == gemini.default_text
 
-    await _call(hass, "ask_coach", {**ask, "question": "And last week?"})
+    await call_action(hass, "ask_coach", {**ask, "question": "And last week?"})
     follow_up = gemini.generate_requests()[-1]
     assert "What is my weekly mileage?" in follow_up.prompt_text
     assert follow_up.roles.count("user") == 2
     assert follow_up.roles.count("model") == 1
 
     await _run(hass, "clear_conversation", ask)
-    await _call(hass, "ask_coach", {**ask, "question": "How is my form?"})
+    await call_action(hass, "ask_coach", {**ask, "question": "How is my form?"})
     fresh = gemini.generate_requests()[-1]
     assert "What is my weekly mileage?" not in fresh.prompt_text
     assert fresh.roles == ["user"]
@@ -485,7 +485,9 @@ async def test_offline_answers_and_memory(
 ) -> None:
     """The offline coach answers too, and the conversation is kept and cleared the same way."""
     ask = {"config_entry_id": loaded_demo.entry_id}
-    answer = await _call(hass, "ask_coach", {**ask, "question": "  How far did I run this week?  "})
+    answer = await call_action(
+        hass, "ask_coach", {**ask, "question": "  How far did I run this week?  "}
+    )
     assert answer is not None
     assert answer["source"] == "offline"
     assert answer["text"]
@@ -503,7 +505,7 @@ async def test_question_must_be_sensible(
 ) -> None:
     """An empty or absurdly long question is refused before the coach sees it."""
     with pytest.raises(vol.Invalid, match="length of value must be"):
-        await _call(
+        await call_action(
             hass, "ask_coach", {"config_entry_id": loaded_demo.entry_id, "question": question}
         )
     assert len(loaded_demo.runtime_data.coach.memory) == 0
@@ -613,14 +615,35 @@ async def test_analysis_fetches_missing_streams_once(
     streams_path = f"{API_PREFIX}/activities/{old['id']}/streams"
     data = {"config_entry_id": strava_entry.entry_id, "activity_id": old["id"]}
 
-    analysis = await _call(hass, "analyze_activity", data)
+    analysis = await call_action(hass, "analyze_activity", data)
     assert analysis is not None
     assert analysis["activity_id"] == old["id"]
     assert strava.count(streams_path) == 1
     assert store.activities[old["id"]].stream_summary is not None
 
-    await _call(hass, "analyze_activity", data)
+    await call_action(hass, "analyze_activity", data)
     assert strava.count(streams_path) == 1
+
+
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_analysis_of_a_run_without_streams_asks_once(
+    hass: HomeAssistant, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """A run Strava has no streams for costs one call, however often it is analysed."""
+    old = strava.add_activity(
+        dt_util.utcnow() - timedelta(days=60), has_heartrate=True, average_heartrate=148.0
+    )
+    await setup_entry(hass, strava_entry)
+    streams_path = f"{API_PREFIX}/activities/{old['id']}/streams"
+    strava.inject(Fault.REPLY, path=streams_path, status=404)
+    data = {"config_entry_id": strava_entry.entry_id, "activity_id": old["id"]}
+
+    for _ in range(2):
+        analysis = await call_action(hass, "analyze_activity", data)
+        assert analysis["activity_id"] == old["id"]
+    assert strava.count(streams_path) == 1
+    store = strava_entry.runtime_data.coordinator.store
+    assert store.activities[old["id"]].stream_summary is None
 
 
 @pytest.mark.usefixtures("credentials", "no_push")
@@ -643,7 +666,7 @@ async def test_analysis_without_streams_still_answers(
 
     for activity in (failing, manual):
         data = {"config_entry_id": strava_entry.entry_id, "activity_id": activity["id"]}
-        analysis = await _call(hass, "analyze_activity", data)
+        analysis = await call_action(hass, "analyze_activity", data)
         assert analysis is not None
         assert analysis["activity_id"] == activity["id"]
         assert store.activities[activity["id"]].stream_summary is None

@@ -19,7 +19,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.coach_dyno.const import DOMAIN
-from custom_components.coach_dyno.coordinator import CoachCoordinator
 from custom_components.coach_dyno.store import (
     STORAGE_MINOR_VERSION,
     STORAGE_VERSION,
@@ -27,55 +26,34 @@ from custom_components.coach_dyno.store import (
     ConversationStore,
 )
 from custom_components.coach_dyno.training import Activity, HrHistogram, StreamSummary
-from tests.conftest import ENTRY_ID, FROZEN_NOW, setup_entry
-from tests.fakes.strava import API_PREFIX, FakeStrava
+from tests.conftest import (
+    ENTRY_ID,
+    FROZEN_NOW,
+    STORAGE_KEY,
+    coordinator_of,
+    setup_entry,
+    stored_activity,
+)
+from tests.fakes.strava import FakeStrava
 
-STORAGE_KEY = f"{DOMAIN}.{ENTRY_ID}"
 CONVERSATION_KEY = f"{DOMAIN}.{ENTRY_ID}.conversation"
-ACTIVITIES = f"{API_PREFIX}/athlete/activities"
 
 
 @pytest.fixture
-def prepared(frozen_now: FrozenDateTimeFactory, credentials: None, no_push: None) -> None:
-    """Freeze time, store the application credentials and keep push out."""
-
-
-@pytest.fixture
-def real_files(hass: HomeAssistant, tmp_path: Path) -> Generator[Path]:
+def real_files(config_dir: Path) -> Generator[Path]:
     """Read the history from real files in a fresh configuration folder (writes stay mocked)."""
 
     async def load_from_disk(store: Store[Any]) -> Any:
         return await store._async_load_data()  # type: ignore[no-untyped-call]
 
-    hass.config.config_dir = str(tmp_path)
-    (tmp_path / ".storage").mkdir()
+    (config_dir / ".storage").mkdir()
     with patch("homeassistant.helpers.storage.Store._async_load", load_from_disk):
-        yield tmp_path / ".storage"
+        yield config_dir / ".storage"
 
 
 def set_aside(folder: Path) -> list[Path]:
     """Return the history files set aside in `folder`."""
     return list(folder.glob(f"{STORAGE_KEY}.corrupt.*"))
-
-
-def coordinator_of(entry: MockConfigEntry) -> CoachCoordinator:
-    """Return the entry's coordinator."""
-    coordinator: CoachCoordinator = entry.runtime_data.coordinator
-    return coordinator
-
-
-def as_stored(strava: FakeStrava, item: dict[str, Any]) -> dict[str, Any]:
-    """Return one of the fake's activities as a version 1 file held it."""
-    return {
-        "id": item["id"],
-        "start": item["start_date"].replace("Z", "+00:00"),
-        "sport_type": item["sport_type"],
-        "name": item["name"],
-        "distance_m": item["distance"],
-        "moving_s": item["moving_time"],
-        "elapsed_s": item["elapsed_time"],
-        "avg_hr": item.get("average_heartrate"),
-    }
 
 
 def envelope(data: Any, minor_version: int = STORAGE_MINOR_VERSION) -> dict[str, Any]:
@@ -114,7 +92,7 @@ async def test_minor_version_1_migrates_without_a_new_backfill(
     """A file from before the harvest cursor keeps its history and syncs incrementally."""
     strava.generate(300)
     hass_storage[STORAGE_KEY] = envelope(
-        {"activities": [as_stored(strava, item) for item in strava.activities.values()]},
+        {"activities": [stored_activity(item) for item in strava.activities.values()]},
         minor_version=1,
     )
     newest = max(datetime.fromisoformat(a["start_date"]) for a in strava.activities.values())
@@ -382,7 +360,7 @@ async def test_newer_minor_version_loads_as_it_is(
 ) -> None:
     """A file from a newer minor version (only additions) loads without losing its cursor."""
     strava.generate(20)
-    activities = [as_stored(strava, item) for item in strava.activities.values()]
+    activities = [stored_activity(item) for item in strava.activities.values()]
     newest = max(int(datetime.fromisoformat(a["start"]).timestamp()) for a in activities)
     harvest = {"newest_start": newest, "backfill_before": None, "backfill_done": True}
     hass_storage[STORAGE_KEY] = envelope(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from unittest.mock import patch
-
 from homeassistant.const import (
     ATTR_ENTITY_ID,
     SERVICE_TURN_OFF,
@@ -16,26 +13,15 @@ from homeassistant.const import (
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import (
-    MockConfigEntry,
-    mock_restore_cache,
-    snapshot_platform,
-)
+from pytest_homeassistant_custom_component.common import MockConfigEntry, mock_restore_cache
 from syrupy.assertion import SnapshotAssertion
 
-from tests.conftest import setup_entry
+from tests.conftest import setup_entry, snapshot_one_platform
 
 SWITCH = "switch.demo_runner_briefings_enabled"
 
 
-@pytest.fixture
-def switches_only() -> Generator[None]:
-    """Load only the switch platform."""
-    with patch("custom_components.coach_dyno.PLATFORMS", [Platform.SWITCH]):
-        yield
-
-
-@pytest.mark.usefixtures("switches_only", "frozen_now")
+@pytest.mark.usefixtures("frozen_now")
 async def test_snapshot(
     hass: HomeAssistant,
     demo_entry: MockConfigEntry,
@@ -43,8 +29,7 @@ async def test_snapshot(
     snapshot: SnapshotAssertion,
 ) -> None:
     """A new athlete's briefings are on; the switch is a configuration entity."""
-    await setup_entry(hass, demo_entry)
-    await snapshot_platform(hass, entity_registry, snapshot, demo_entry.entry_id)
+    await snapshot_one_platform(hass, demo_entry, entity_registry, snapshot, Platform.SWITCH)
 
 
 async def _turn(hass: HomeAssistant, service: str) -> None:

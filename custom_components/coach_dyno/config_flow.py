@@ -25,6 +25,7 @@ from homeassistant.util.unit_system import UnitSystem
 import voluptuous as vol
 
 from .coach import CoachAuthError, CoachError, async_validate_api_key
+from .coach.settings import normalize_language
 from .const import (
     CONF_ATHLETE_ID,
     CONF_EXPORT_PATH,
@@ -419,7 +420,7 @@ def _default_units(units: UnitSystem) -> str:
 
 def _default_language(language: str) -> str:
     """Use Home Assistant's language for briefings when the coach speaks it."""
-    short = language.split("-", maxsplit=1)[0]
+    short = normalize_language(language)
     return short if short in LANGUAGES else "en"
 
 

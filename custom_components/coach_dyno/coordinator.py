@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -30,7 +30,7 @@ from .const import (
     EVENT_ACTIVITY,
     LOGGER,
 )
-from .sources.harvest import HarvestState, harvest
+from .sources.harvest import HarvestState, fetch_streams_for, harvest, streams_add_value
 from .sources.strava import (
     StravaAuthError,
     StravaClient,
@@ -83,7 +83,14 @@ class CoachData:
     sync_error: str | None
 
 
-def profile_from_options(options: dict[str, Any], time_zone: str) -> AthleteProfile:
+def snapshot_status(snapshot: TrainingSnapshot) -> dict[str, Any]:
+    """Return the snapshot as JSON-safe data without its per-day series and its runs."""
+    status = snapshot.as_dict()
+    del status["load"]["daily"], status["latest_run"], status["recent_runs"]
+    return status
+
+
+def profile_from_options(options: Mapping[str, Any], time_zone: str) -> AthleteProfile:
     """Build the athlete profile from the entry's options."""
     goal = None
     if options.get(CONF_RACE_DATE) and options.get(CONF_RACE_DISTANCE_KM):
@@ -135,7 +142,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
     @property
     def profile(self) -> AthleteProfile:
         """Return the athlete profile as the options describe it now."""
-        return profile_from_options(dict(self.config_entry.options), self.hass.config.time_zone)
+        return profile_from_options(self.config_entry.options, self.hass.config.time_zone)
 
     async def _async_update_data(self) -> CoachData:
         """Sync from Strava (if connected), then derive the snapshot from what is stored."""
@@ -258,36 +265,13 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
     async def _async_fetch_streams(self, client: StravaClient) -> None:
         """Fetch HR streams for the newest runs that lack them, within the streams budget."""
         cutoff = dt_util.utcnow() - STREAMS_MAX_AGE
-        # Only the newest runs are worth a call each: once they have streams, a sync costs nothing
-        # more, and older runs never drain the read budget one sync after another.
-        newest = sorted(
-            (
-                activity
-                for activity in self.store.activities.values()
-                if activity.is_run
-                and not activity.manual
-                and activity.avg_hr is not None
-                and activity.start >= cutoff
-                and activity.id not in self._no_streams
-            ),
-            key=lambda activity: activity.start,
-            reverse=True,
-        )[:STREAMS_PER_SYNC]
-        fetched = []
-        for activity in newest:
-            if activity.stream_summary is not None:
-                continue
-            if not client.governor.may_fetch_streams():
-                break
-            try:
-                with_streams = await client.async_with_stream_summary(activity)
-            except StravaRateLimitError:
-                # Streams are optional: the next sync asks again, the history is complete anyway.
-                break
-            if with_streams.stream_summary is None:
-                self._no_streams.add(activity.id)
-            else:
-                fetched.append(with_streams)
+        fetched = await fetch_streams_for(
+            client,
+            client.governor,
+            (activity for activity in self.store.activities.values() if activity.start >= cutoff),
+            STREAMS_PER_SYNC,
+            no_streams=self._no_streams,
+        )
         if fetched:
             self.store.upsert(fetched)
             await self.store.async_save()
@@ -303,8 +287,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         if (
             client is None
             or activity.stream_summary is not None
-            or activity.avg_hr is None
-            or activity.manual
+            or not streams_add_value(activity)
             or activity.id in self._no_streams
             or not client.governor.may_fetch_streams()
         ):

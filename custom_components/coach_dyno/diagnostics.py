@@ -17,7 +17,7 @@ from .const import (
     CONF_SUBSCRIPTION_ID,
     CONF_VERIFY_TOKEN,
 )
-from .coordinator import CoachDynoConfigEntry
+from .coordinator import CoachDynoConfigEntry, snapshot_status
 
 TO_REDACT = {
     CONF_API_KEY,
@@ -36,8 +36,6 @@ TO_REDACT = {
     # A Strava activity id leads to the athlete's public profile.
     "activity_id",
 }
-# Runs by name and the per-day series say nothing a bug report needs.
-SNAPSHOT_OMIT = ("latest_run", "recent_runs")
 DIGITS = 3
 
 
@@ -59,10 +57,6 @@ async def async_get_config_entry_diagnostics(
     runtime = entry.runtime_data
     coordinator = runtime.coordinator
     data = coordinator.data
-    snapshot = _rounded(data.snapshot.as_dict())
-    for key in SNAPSHOT_OMIT:
-        del snapshot[key]
-    del snapshot["load"]["daily"]
     push = runtime.push
     diagnostics = {
         "entry": {
@@ -85,7 +79,8 @@ async def async_get_config_entry_diagnostics(
             "rate_limits": coordinator.client.governor.as_dict() if coordinator.client else None,
             "coach": runtime.coach.diagnostics(),
         },
-        "snapshot": snapshot,
+        # Runs by name and the per-day series say nothing a bug report needs.
+        "snapshot": _rounded(snapshot_status(data.snapshot)),
     }
     return async_redact_data(diagnostics, TO_REDACT)
 

@@ -12,7 +12,7 @@ from homeassistant.helpers import intent
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 
 from .coach.formatting import fmt_distance, fmt_duration, fmt_pace
-from .coach.settings import Units
+from .coach.settings import Units, normalize_language
 from .const import DOMAIN
 from .services import async_briefing
 
@@ -76,7 +76,7 @@ PHRASES: Final[dict[str, dict[str, str]]] = {
 
 
 def _phrases(language: str) -> dict[str, str]:
-    return PHRASES.get(language.split("-", maxsplit=1)[0], PHRASES["en"])
+    return PHRASES.get(normalize_language(language), PHRASES["en"])
 
 
 def loaded_entry(hass: HomeAssistant) -> CoachDynoConfigEntry | None:

@@ -10,6 +10,7 @@ from homeassistant.util.json import JsonObjectType
 import voluptuous as vol
 
 from .const import DOMAIN
+from .coordinator import snapshot_status
 from .intent import loaded_entry
 from .services import async_briefing
 
@@ -59,10 +60,7 @@ class TrainingStatusTool(_CoachTool):
         self, hass: HomeAssistant, entry: CoachDynoConfigEntry, args: dict[str, Any]
     ) -> JsonObjectType:
         """Return the snapshot without its long per-day and per-run lists."""
-        status = entry.runtime_data.coordinator.data.snapshot.as_dict()
-        status["load"].pop("daily")
-        del status["recent_runs"], status["latest_run"]
-        return cast(JsonObjectType, status)
+        return cast(JsonObjectType, snapshot_status(entry.runtime_data.coordinator.data.snapshot))
 
 
 class RecentRunsTool(_CoachTool):

@@ -18,15 +18,16 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
-from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 
+from .coach.formatting import METERS_PER_MILE
+from .coach.settings import Units
 from .coordinator import CoachCoordinator, CoachData, CoachDynoConfigEntry
 from .entity import CoachDynoEntity
+from .intent import ha_units
 from .training import TrainingPhase, Volume
 
 PARALLEL_UPDATES = 0
 
-METERS_PER_MILE = 1609.344
 UNIT_BPM = "bpm"
 
 
@@ -311,7 +312,7 @@ class CoachSensor(CoachDynoEntity, SensorEntity):
 
     @property
     def _imperial(self) -> bool:
-        return self.hass.config.units is US_CUSTOMARY_SYSTEM
+        return ha_units(self.hass) is Units.IMPERIAL
 
     @property
     def native_unit_of_measurement(self) -> str | None:

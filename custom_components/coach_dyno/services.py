@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any, Protocol, cast
 
 from homeassistant.config_entries import ConfigEntryState
@@ -30,8 +29,9 @@ from .const import (
     CONF_RACE_NAME,
     DOMAIN,
 )
-from .coordinator import CoachDynoConfigEntry
-from .sources.export import ExportPathError, read_export, resolve_import_path
+from .coordinator import CoachCoordinator, CoachDynoConfigEntry
+from .sources.export import ExportPathError
+from .sources.local import async_read_user_path
 from .sources.strava import (
     StravaAuthError,
     StravaError,
@@ -113,9 +113,6 @@ async def async_coach_call[T: _CoachResult](
     if entry.runtime_data.coach.gemini_enabled:
         # The issue is shared by every entry, so an offline coach neither raises nor clears it.
         repairs.async_set_gemini_quota(hass, result.quota_exhausted)
-    if isinstance(result, Briefing):
-        # A briefing brings a new plan: the calendar shows it at once.
-        entry.runtime_data.coordinator.async_update_listeners()
     return result
 
 
@@ -132,10 +129,19 @@ async def async_briefing(
     snapshot = coordinator.data.snapshot
     similar: tuple[Activity, ...] = ()
     if snapshot.latest_run and (latest := coordinator.store.activities.get(snapshot.latest_run.id)):
-        history = list(coordinator.store.activities.values())
-        similar = similar_runs(history, latest, coordinator.data.profile, k=3)
-    return await async_coach_call(
+        similar = _similar_runs(coordinator, latest)
+    briefing = await async_coach_call(
         hass, entry, entry.runtime_data.coach.briefing(snapshot, kind, similar=similar)
+    )
+    # A briefing brings a new plan: the calendar shows it at once.
+    coordinator.async_update_listeners()
+    return briefing
+
+
+def _similar_runs(coordinator: CoachCoordinator, activity: Activity) -> tuple[Activity, ...]:
+    """Return the three past runs most like `activity`, which the coach compares it with."""
+    return similar_runs(
+        coordinator.store.activities.values(), activity, coordinator.data.profile, k=3
     )
 
 
@@ -173,8 +179,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async def import_export(call: ServiceCall) -> ServiceResponse:
         entry = _entry(hass, call)
         try:
-            path = resolve_import_path(Path(hass.config.config_dir), call.data[ATTR_PATH])
-            result = await hass.async_add_executor_job(read_export, path)
+            _path, result = await async_read_user_path(hass, call.data[ATTR_PATH])
         except ExportPathError as err:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
@@ -204,8 +209,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
             )
         # Heart-rate streams make the analysis (drift, time in zones); fetched now if still missing.
         activity = await coordinator.async_with_streams(activity)
-        profile = coordinator.data.profile
-        similar = similar_runs(list(activities.values()), activity, profile, k=3)
+        similar = _similar_runs(coordinator, activity)
         analysis = await async_coach_call(
             hass,
             entry,

@@ -16,7 +16,9 @@ It speaks the real protocol, so the production client runs against it unchanged:
 - `inject()` queues faults for matching requests (by path prefix, optionally after letting some through):
   429 (15-minute or daily, with headers and Strava's body), 500/502/503, a delay (client timeouts),
   401, 403 "Application inactive", malformed JSON, missing fields, or any other reply.
-- `send_event()` POSTs a push event to the subscription's callback URL, as Strava does.
+- `event()` builds a push event as Strava sends it; `send_event()` POSTs one to the subscription's
+  callback URL, as Strava does.
+- `Clock` is a settable time source to share between the fake (`now=`) and the code under test.
 - Every request is recorded (method, path, query, form, Authorization header) so tests count calls.
 
 Use it as `async with FakeStrava(activities=450) as strava:` in any async test, or through the
@@ -52,35 +54,29 @@ MAX_PER_PAGE = 200
 DEFAULT_PER_PAGE = 30
 STREAM_STEP_S = 5
 
-# Strava's error bodies
-UNAUTHORIZED_BODY = {
-    "message": "Authorization Error",
-    "errors": [{"resource": "Athlete", "field": "access_token", "code": "invalid"}],
-}
-INACTIVE_BODY = {
-    "message": "Forbidden",
-    "errors": [{"resource": "Application", "field": "", "code": "inactive"}],
-}
-RATE_LIMIT_BODY = {
-    "message": "Rate Limit Exceeded",
-    "errors": [{"resource": "Application", "field": "rate limit", "code": "exceeded"}],
-}
-NOT_FOUND_BODY = {
-    "message": "Record Not Found",
-    "errors": [{"resource": "Activity", "field": "id", "code": "not found"}],
-}
-SERVER_ERROR_BODY = {"message": "Internal Server Error", "errors": []}
 
-# Fields only the detailed representation (resource_state 3) carries.
-DETAIL_ONLY = ("description", "calories", "device_name", "splits_metric", "segment_efforts")
+def _error(message: str, resource: str, field_name: str, code: str) -> dict[str, Any]:
+    """Return Strava's error body: a message and one (resource, field, code) error."""
+    return {
+        "message": message,
+        "errors": [{"resource": resource, "field": field_name, "code": code}],
+    }
 
 
 def _bad_request(resource: str, field_name: str, code: str) -> dict[str, Any]:
     """Return Strava's 400 body."""
-    return {
-        "message": "Bad Request",
-        "errors": [{"resource": resource, "field": field_name, "code": code}],
-    }
+    return _error("Bad Request", resource, field_name, code)
+
+
+# Strava's error bodies
+UNAUTHORIZED_BODY = _error("Authorization Error", "Athlete", "access_token", "invalid")
+INACTIVE_BODY = _error("Forbidden", "Application", "", "inactive")
+RATE_LIMIT_BODY = _error("Rate Limit Exceeded", "Application", "rate limit", "exceeded")
+NOT_FOUND_BODY = _error("Record Not Found", "Activity", "id", "not found")
+SERVER_ERROR_BODY = {"message": "Internal Server Error", "errors": []}
+
+# Fields only the detailed representation (resource_state 3) carries.
+DETAIL_ONLY = ("description", "calories", "device_name", "splits_metric", "segment_efforts")
 
 
 def _iso(moment: datetime) -> str:
@@ -88,9 +84,25 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _epoch_of(activity: Mapping[str, Any]) -> int:
+def epoch_of(activity: Mapping[str, Any]) -> int:
     """Return an activity's start in epoch seconds."""
     return int(datetime.fromisoformat(activity["start_date"]).timestamp())
+
+
+class Clock:
+    """A settable clock, to share between the fake (`now=`) and the code under test."""
+
+    def __init__(self, moment: datetime) -> None:
+        """Start at `moment`."""
+        self.moment = moment
+
+    def __call__(self) -> datetime:
+        """Return the current time."""
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        """Move time forward by `timedelta(**delta)`."""
+        self.moment += timedelta(**delta)
 
 
 class Fault(StrEnum):
@@ -633,10 +645,10 @@ class FakeStrava:
         chosen = [
             a
             for a in self.activities.values()
-            if (before is None or _epoch_of(a) < before) and (after is None or _epoch_of(a) > after)
+            if (before is None or epoch_of(a) < before) and (after is None or epoch_of(a) > after)
         ]
         ascending = after is not None and before is None
-        chosen.sort(key=lambda a: (_epoch_of(a), a["id"]), reverse=not ascending)
+        chosen.sort(key=lambda a: (epoch_of(a), a["id"]), reverse=not ascending)
         start = (page - 1) * per_page
         return web.json_response([self.summary(a) for a in chosen[start : start + per_page]])
 
@@ -676,12 +688,7 @@ class FakeStrava:
             )
         if str(params.get("client_secret", "")) != self.client_secret:
             return web.json_response(
-                {
-                    "message": "Authorization Error",
-                    "errors": [
-                        {"resource": "Application", "field": "client_secret", "code": "invalid"}
-                    ],
-                },
+                _error("Authorization Error", "Application", "client_secret", "invalid"),
                 status=401,
             )
         return None
@@ -759,17 +766,11 @@ class FakeStrava:
             subscription_id = -1
         if self.subscriptions.pop(subscription_id, None) is None:
             return web.json_response(
-                {
-                    "message": "Record Not Found",
-                    "errors": [
-                        {"resource": "PushSubscription", "field": "id", "code": "not found"}
-                    ],
-                },
-                status=404,
+                _error("Record Not Found", "PushSubscription", "id", "not found"), status=404
             )
         return web.Response(status=204)
 
-    async def send_event(
+    def event(
         self,
         object_id: int,
         *,
@@ -778,16 +779,13 @@ class FakeStrava:
         updates: Mapping[str, str] | None = None,
         owner_id: int | None = None,
         subscription_id: int | None = None,
-        callback_url: str | None = None,
-    ) -> int:
-        """POST a push event to the subscription's callback, as Strava does; return the status."""
-        if callback_url is None or subscription_id is None:
+    ) -> dict[str, Any]:
+        """Return a push event as Strava sends it (the athlete's, for the first subscription)."""
+        if subscription_id is None:
             if not self.subscriptions:
-                raise LookupError("No push subscription: create one, or pass callback_url")
-            subscription = next(iter(self.subscriptions.values()))
-            callback_url = callback_url or subscription["callback_url"]
-            subscription_id = subscription_id or subscription["id"]
-        event = {
+                raise LookupError("No push subscription: create one, or pass subscription_id")
+            subscription_id = next(iter(self.subscriptions))
+        return {
             "aspect_type": aspect_type,
             "event_time": int(self.now().timestamp()),
             "object_id": object_id,
@@ -796,6 +794,20 @@ class FakeStrava:
             "subscription_id": subscription_id,
             "updates": dict(updates or {}),
         }
+
+    async def send_event(
+        self,
+        object_id: int,
+        *,
+        callback_url: str | None = None,
+        **fields: Any,
+    ) -> int:
+        """POST `event(object_id, **fields)` to the subscription's callback, as Strava does."""
+        if callback_url is None:
+            if not self.subscriptions:
+                raise LookupError("No push subscription: create one, or pass callback_url")
+            callback_url = str(next(iter(self.subscriptions.values()))["callback_url"])
+        event = self.event(object_id, **fields)
         async with (
             aiohttp.ClientSession() as session,
             session.post(callback_url, json=event, timeout=aiohttp.ClientTimeout(total=2)) as resp,

@@ -16,6 +16,7 @@ from custom_components.coach_dyno.sources.harvest import (
     HarvestState,
     fetch_streams_for,
     harvest,
+    streams_add_value,
 )
 from custom_components.coach_dyno.sources.ratelimit import RateGovernor
 from custom_components.coach_dyno.sources.strava import (
@@ -24,7 +25,7 @@ from custom_components.coach_dyno.sources.strava import (
     StravaRateLimitError,
 )
 from custom_components.coach_dyno.training.activity import Activity
-from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
+from tests.fakes.strava import API_PREFIX, FakeStrava, Fault, epoch_of
 
 ACTIVITIES = f"{API_PREFIX}/athlete/activities"
 
@@ -71,11 +72,6 @@ def make_client(fake: FakeStrava, session: aiohttp.ClientSession) -> StravaClien
     return StravaClient(session, fake.token_provider, base_url=fake.api_base)
 
 
-def epoch(raw: dict[str, Any]) -> int:
-    """Return a raw activity's start in epoch seconds."""
-    return int(datetime.fromisoformat(raw["start_date"]).timestamp())
-
-
 @pytest.mark.parametrize("count", [0, 1, 199, 200, 201, 450, 1000])
 async def test_backfill_costs_ceil_n_over_200_plus_a_constant(
     socket_enabled: None, session: aiohttp.ClientSession, count: int
@@ -92,7 +88,9 @@ async def test_backfill_costs_ceil_n_over_200_plus_a_constant(
         assert result.new_or_updated == count
         assert state.backfill_done
         assert state.backfill_before is None
-        assert state.newest_start == max((epoch(a) for a in fake.activities.values()), default=None)
+        assert state.newest_start == max(
+            (epoch_of(a) for a in fake.activities.values()), default=None
+        )
 
 
 async def test_backfill_of_450_is_three_calls_newest_first(
@@ -143,8 +141,8 @@ async def test_incremental_fetches_new_late_and_edited_activities(
     store = Store()
     state = HarvestState()
     await harvest(client, state, store.persist)
-    newest = max(strava.activities.values(), key=epoch)
-    new_start = datetime.fromtimestamp(epoch(newest), UTC) + timedelta(hours=20)
+    newest = max(strava.activities.values(), key=epoch_of)
+    new_start = datetime.fromtimestamp(epoch_of(newest), UTC) + timedelta(hours=20)
     fresh = strava.add_activity(new_start, name="Evening run")
     # Uploaded late: started before the newest we had, inside the safety margin.
     late = strava.add_activity(new_start - timedelta(hours=30), name="Watch synced late")
@@ -153,10 +151,10 @@ async def test_incremental_fetches_new_late_and_edited_activities(
     assert result.calls == 1
     assert result.new_or_updated == 3
     assert store.pages[-1] == sorted(
-        [fresh["id"], late["id"], edited["id"]], key=lambda i: epoch(strava.activities[i])
+        [fresh["id"], late["id"], edited["id"]], key=lambda i: epoch_of(strava.activities[i])
     )
     assert store.activities[edited["id"]].name == "Renamed"
-    assert state.newest_start == epoch(fresh)
+    assert state.newest_start == epoch_of(fresh)
     # And once more: nothing changed since.
     again = await harvest(client, state, store.persist)
     assert (again.calls, again.new_or_updated) == (1, 0)
@@ -396,6 +394,18 @@ async def test_streams_stop_at_a_rate_limit(
     assert len(done) == 1
 
 
+@pytest.mark.parametrize("fault", [Fault.SERVER_ERROR, Fault.MALFORMED_JSON])
+async def test_streams_stop_quietly_when_strava_fails(
+    strava: FakeStrava, session: aiohttp.ClientSession, fault: Fault
+) -> None:
+    """Streams are optional: a failing streams call keeps what was fetched and raises nothing."""
+    client = make_client(strava, session)
+    activities = await client.list_activities(per_page=40)
+    strava.inject(fault, path=f"{API_PREFIX}/activities/", after=2)
+    done = await fetch_streams_for(client, client.governor, activities, max_count=10)
+    assert len(done) == 2
+
+
 async def test_streams_skip_runs_strava_has_none_for(
     strava: FakeStrava, session: aiohttp.ClientSession
 ) -> None:
@@ -403,3 +413,56 @@ async def test_streams_skip_runs_strava_has_none_for(
     run = (await client.list_activities(per_page=1))[0]
     strava.inject(Fault.REPLY, status=404, body={"message": "Record Not Found", "errors": []})
     assert await fetch_streams_for(client, RateGovernor(), [run], max_count=3) == []
+
+
+async def test_streams_look_only_at_the_newest_runs(
+    strava: FakeStrava, session: aiohttp.ClientSession
+) -> None:
+    """Once the newest runs have streams, older runs without them cost nothing."""
+    client = make_client(strava, session)
+    activities = await client.list_activities(per_page=40)
+    done = await fetch_streams_for(client, client.governor, activities, max_count=4)
+    assert len(done) == 4
+    merged = {a.id: a for a in activities} | {a.id: a for a in done}
+    strava.requests.clear()
+    assert await fetch_streams_for(client, client.governor, merged.values(), max_count=4) == []
+    assert strava.count() == 0
+
+
+async def test_streams_remember_runs_strava_has_none_for(
+    strava: FakeStrava, session: aiohttp.ClientSession
+) -> None:
+    """A run Strava has no streams for is noted in `no_streams` and never asked for again."""
+    client = make_client(strava, session)
+    run = (await client.list_activities(per_page=1))[0]
+    strava.inject(Fault.REPLY, status=404, body={"message": "Record Not Found", "errors": []})
+    no_streams: set[int] = set()
+    assert await fetch_streams_for(client, client.governor, [run], 3, no_streams=no_streams) == []
+    assert no_streams == {run.id}
+    strava.requests.clear()
+    assert await fetch_streams_for(client, client.governor, [run], 3, no_streams=no_streams) == []
+    assert strava.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("changes", "worth"),
+    [
+        ({}, True),
+        ({"sport_type": "TrailRun"}, True),
+        ({"sport_type": "Ride"}, False),
+        ({"manual": True}, False),
+        ({"avg_hr": None}, False),
+    ],
+)
+def test_streams_add_value_for_recorded_runs_with_heart_rate(
+    changes: dict[str, Any], worth: bool
+) -> None:
+    values: dict[str, Any] = {
+        "id": 1,
+        "start": datetime(2026, 3, 1, 7, tzinfo=UTC),
+        "sport_type": "Run",
+        "distance_m": 10_000.0,
+        "moving_s": 3_000.0,
+        "avg_hr": 150.0,
+    }
+    assert streams_add_value(Activity(**(values | changes))) is worth

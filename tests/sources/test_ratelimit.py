@@ -12,24 +12,9 @@ from custom_components.coach_dyno.sources.ratelimit import (
     next_quarter_hour,
     next_utc_midnight,
 )
+from tests.fakes.strava import Clock
 
 T0 = datetime(2026, 3, 10, 10, 7, 30, tzinfo=UTC)
-
-
-class Clock:
-    """A settable clock."""
-
-    def __init__(self, moment: datetime = T0) -> None:
-        """Start at `moment`."""
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        """Return the current time."""
-        return self.moment
-
-    def advance(self, **delta: float) -> None:
-        """Move time forward."""
-        self.moment += timedelta(**delta)
 
 
 def headers(
@@ -79,13 +64,13 @@ def test_resume_points_are_the_next_window_starts(moment: datetime) -> None:
 
 
 def test_fresh_governor_lets_requests_through() -> None:
-    governor = RateGovernor(now=Clock())
+    governor = RateGovernor(now=Clock(T0))
     assert governor.blocked_until() is None
     assert governor.may_fetch_streams()
 
 
 def test_headers_are_read_case_insensitively() -> None:
-    governor = RateGovernor(now=Clock())
+    governor = RateGovernor(now=Clock(T0))
     governor.update({k.lower(): v for k, v in headers((12, 340), (8, 300), (600, 30000)).items()})
     assert governor.overall.as_list() == [600, 30000, 12, 340]
     assert governor.read.as_list() == [100, 1000, 8, 300]
@@ -93,7 +78,7 @@ def test_headers_are_read_case_insensitively() -> None:
 
 @pytest.mark.parametrize("bad", ["", "12", "a,b", "1,2,3", "-1,5"])
 def test_malformed_headers_are_ignored(bad: str) -> None:
-    governor = RateGovernor(now=Clock())
+    governor = RateGovernor(now=Clock(T0))
     governor.update(headers((10, 10), (10, 10)))
     governor.update({"X-RateLimit-Usage": bad, "X-RateLimit-Limit": "200,2000"})
     governor.update({"X-ReadRateLimit-Usage": "50,50", "X-ReadRateLimit-Limit": bad})
@@ -102,7 +87,7 @@ def test_malformed_headers_are_ignored(bad: str) -> None:
 
 
 def test_refuses_near_the_read_limit_until_the_quarter_hour() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     governor = RateGovernor(now=clock)
     governor.update(headers((89, 89), (89, 89)))
     assert governor.blocked_until() is None
@@ -115,7 +100,7 @@ def test_refuses_near_the_read_limit_until_the_quarter_hour() -> None:
 
 
 def test_refuses_near_the_daily_limit_until_midnight() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     governor = RateGovernor(now=clock)
     governor.update(headers((5, 1800), (5, 400)))
     assert governor.blocked_until() == datetime(2026, 3, 11, tzinfo=UTC)
@@ -124,7 +109,7 @@ def test_refuses_near_the_daily_limit_until_midnight() -> None:
 
 
 def test_headroom_is_configurable() -> None:
-    governor = RateGovernor(headroom=0.0, now=Clock())
+    governor = RateGovernor(headroom=0.0, now=Clock(T0))
     governor.update(headers(read=(99, 99)))
     assert governor.blocked_until() is None
     governor.update(headers(read=(100, 100)))
@@ -141,7 +126,7 @@ def test_rejects_impossible_settings(headroom: float, share: float, message: str
 
 
 def test_rate_limited_blocks_until_next_quarter_hour() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     governor = RateGovernor(now=clock)
     # Another app spent the window: Strava said 429 while our own count looks low.
     governor.update(headers((20, 20), (20, 20)))
@@ -154,26 +139,26 @@ def test_rate_limited_blocks_until_next_quarter_hour() -> None:
 
 
 def test_rate_limited_on_the_daily_limit_blocks_until_midnight() -> None:
-    governor = RateGovernor(now=Clock())
+    governor = RateGovernor(now=Clock(T0))
     governor.update(headers((50, 2001), (50, 700)))
     assert governor.on_rate_limited() == datetime(2026, 3, 11, tzinfo=UTC)
 
 
 def test_streams_only_with_plenty_of_read_budget() -> None:
-    governor = RateGovernor(now=Clock())
+    governor = RateGovernor(now=Clock(T0))
     governor.update(headers(read=(49, 100)))
     assert governor.may_fetch_streams()
     governor.update(headers(read=(50, 100)))
     assert not governor.may_fetch_streams()
     governor.update(headers(read=(10, 500)))
     assert not governor.may_fetch_streams()
-    wide = RateGovernor(streams_share=1.0, now=Clock())
+    wide = RateGovernor(streams_share=1.0, now=Clock(T0))
     wide.update(headers(read=(80, 100)))
     assert wide.may_fetch_streams()
 
 
 def test_survives_a_restart() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     governor = RateGovernor(now=clock)
     governor.update(headers((150, 1200), (80, 600)))
     governor.on_rate_limited()
@@ -188,7 +173,7 @@ def test_survives_a_restart() -> None:
 
 
 def test_restored_next_day_forgets_daily_usage() -> None:
-    clock = Clock()
+    clock = Clock(T0)
     governor = RateGovernor(now=clock)
     governor.update(headers((150, 1990), (80, 999)))
     saved = governor.as_dict()
@@ -208,7 +193,7 @@ def test_restored_next_day_forgets_daily_usage() -> None:
     ],
 )
 def test_unreadable_saved_state_falls_back_to_defaults(data: dict[str, object] | None) -> None:
-    governor = RateGovernor.from_dict(data, now=Clock())
+    governor = RateGovernor.from_dict(data, now=Clock(T0))
     assert governor.overall.as_list() == [200, 2000, 0, 0]
     assert governor.read.as_list() == [100, 1000, 0, 0]
     assert governor.blocked_until() is None
@@ -216,7 +201,7 @@ def test_unreadable_saved_state_falls_back_to_defaults(data: dict[str, object] |
 
 def test_saved_usage_without_a_time_is_dropped() -> None:
     governor = RateGovernor.from_dict(
-        {"overall": [200, 2000, 180, 1900], "read": [100, 1000, 95, 950]}, now=Clock()
+        {"overall": [200, 2000, 180, 1900], "read": [100, 1000, 95, 950]}, now=Clock(T0)
     )
     assert governor.overall.as_list() == [200, 2000, 0, 0]
     assert governor.read.as_list() == [100, 1000, 0, 0]

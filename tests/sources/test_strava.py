@@ -34,8 +34,10 @@ from tests.fakes.strava import (
     CLIENT_ID,
     CLIENT_SECRET,
     FIRST_ACTIVITY_ID,
+    Clock,
     FakeStrava,
     Fault,
+    epoch_of,
 )
 
 # The fixture other test modules import into their conftest; used here to prove it works.
@@ -44,18 +46,6 @@ fake_strava = fakes.fake_strava
 T0 = datetime(2026, 3, 10, 10, 7, 30, tzinfo=UTC)
 ACTIVITIES = f"{API_PREFIX}/athlete/activities"
 VERIFY_TOKEN = "verify-me-7c1"
-
-
-class Clock:
-    """A settable clock shared by the fake and the governor."""
-
-    def __init__(self, moment: datetime = T0) -> None:
-        """Start at `moment`."""
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        """Return the current time."""
-        return self.moment
 
 
 @pytest.fixture
@@ -76,6 +66,24 @@ async def session() -> AsyncGenerator[aiohttp.ClientSession]:
 def client(strava: FakeStrava, session: aiohttp.ClientSession) -> StravaClient:
     """Return a client pointed at the fake."""
     return StravaClient(session, strava.token_provider, base_url=strava.api_base)
+
+
+@pytest.fixture
+def clock(strava: FakeStrava) -> Clock:
+    """Stop the fake's time at T0; the test moves it by hand."""
+    clock = Clock(T0)
+    strava.now = clock
+    return clock
+
+
+@pytest.fixture
+def clocked_client(
+    strava: FakeStrava, session: aiohttp.ClientSession, clock: Clock
+) -> StravaClient:
+    """Return a client whose governor reads the fake's clock."""
+    return StravaClient(
+        session, strava.token_provider, base_url=strava.api_base, governor=RateGovernor(now=clock)
+    )
 
 
 @pytest.fixture
@@ -392,13 +400,9 @@ async def test_activity_list_of_the_wrong_shape_is_a_response_error(
 
 
 async def test_429_resumes_at_the_next_quarter_hour(
-    strava: FakeStrava, session: aiohttp.ClientSession
+    clocked_client: StravaClient, strava: FakeStrava, clock: Clock
 ) -> None:
-    clock = Clock()
-    strava.now = clock
-    client = StravaClient(
-        session, strava.token_provider, base_url=strava.api_base, governor=RateGovernor(now=clock)
-    )
+    client = clocked_client
     strava.inject(Fault.RATE_LIMIT)
     with pytest.raises(StravaRateLimitError) as err:
         await client.list_activities()
@@ -416,13 +420,9 @@ async def test_429_resumes_at_the_next_quarter_hour(
 
 
 async def test_429_on_the_daily_limit_resumes_at_utc_midnight(
-    strava: FakeStrava, session: aiohttp.ClientSession
+    clocked_client: StravaClient, strava: FakeStrava
 ) -> None:
-    clock = Clock()
-    strava.now = clock
-    client = StravaClient(
-        session, strava.token_provider, base_url=strava.api_base, governor=RateGovernor(now=clock)
-    )
+    client = clocked_client
     strava.inject(Fault.RATE_LIMIT_DAILY)
     with pytest.raises(StravaRateLimitError) as err:
         await client.list_activities()
@@ -483,6 +483,8 @@ def _response_error(status: int) -> aiohttp.ClientResponseError:
         (_response_error(400), StravaAuthError),
         (_response_error(401), StravaAuthError),
         (_response_error(503), StravaConnectionError),
+        # A busy token endpoint is no reason to sign in again.
+        (_response_error(429), StravaRateLimitError),
         (aiohttp.ClientConnectionError("down"), StravaConnectionError),
         (TimeoutError(), StravaConnectionError),
     ],
@@ -668,10 +670,8 @@ async def test_fake_list_semantics(strava: FakeStrava, session: aiohttp.ClientSe
     newest_first = await ids(per_page="200")
     assert len(await ids()) == 30  # Strava's default page size
     assert len(await ids(per_page="500")) == 30  # capped at 200, all fit
-    start = int(
-        datetime.fromisoformat(strava.activities[newest_first[20]]["start_date"]).timestamp()
-    )
-    end = int(datetime.fromisoformat(strava.activities[newest_first[5]]["start_date"]).timestamp())
+    start = epoch_of(strava.activities[newest_first[20]])
+    end = epoch_of(strava.activities[newest_first[5]])
     # Both bounds: newest first, bounds excluded.
     assert await ids(after=str(start), before=str(end)) == newest_first[6:20]
     assert (
@@ -728,10 +728,8 @@ async def test_fake_refuses_the_token_as_a_query_parameter(
 
 
 async def test_fake_oauth_grants_and_rotation(
-    strava: FakeStrava, session: aiohttp.ClientSession
+    strava: FakeStrava, session: aiohttp.ClientSession, clock: Clock
 ) -> None:
-    clock = Clock()
-    strava.now = clock
 
     async def token(**form: str) -> tuple[int, dict[str, Any]]:
         data = {"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET, **form}
@@ -827,11 +825,7 @@ async def test_fake_fixture_and_scripting(
     assert fake.count(ACTIVITIES, method="POST") == 0
 
 
-async def test_fake_usage_resets_with_its_windows(
-    strava: FakeStrava, session: aiohttp.ClientSession
-) -> None:
-    clock = Clock()
-    strava.now = clock
+async def test_fake_usage_resets_with_its_windows(strava: FakeStrava, clock: Clock) -> None:
     strava.set_usage(overall=(150, 1500), read=(80, 800))
     clock.moment += timedelta(minutes=10)  # 10:17:30: a new quarter hour
     strava.set_usage()

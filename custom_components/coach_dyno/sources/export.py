@@ -26,7 +26,12 @@ from typing import IO, Final
 import zipfile
 import zlib
 
-from custom_components.coach_dyno.sources.files import ParsedFile, file_kind, parse_activity_file
+from custom_components.coach_dyno.sources.files import (
+    ParsedFile,
+    file_kind,
+    parse_activity_file,
+    parse_iso_time,
+)
 from custom_components.coach_dyno.training import summarize_streams
 from custom_components.coach_dyno.training.activity import Activity, StreamSummary
 
@@ -538,8 +543,7 @@ def parse_strava_date(text: str) -> datetime:
     """Parse Strava's export date ("Nov 3, 2024, 6:12:45 AM", UTC); ISO 8601 is accepted too."""
     match = _STRAVA_DATE.match(text.strip())
     if match is None:
-        moment = datetime.fromisoformat(text.strip())
-        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+        return parse_iso_time(text)
     month_name, day, year, hour, minute, second, meridiem = match.groups()
     month = _MONTHS.get(month_name.lower())
     if month is None:

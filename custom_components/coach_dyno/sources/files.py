@@ -298,7 +298,7 @@ class _TcxReader:
 
     def _close_point(self) -> None:
         try:
-            time = _parse_time(self._point.get("Time", ""))
+            time = parse_iso_time(self._point.get("Time", ""))
         except ValueError:
             return  # a point without a usable time cannot be placed on the timeline
         self.samples.append(
@@ -352,7 +352,7 @@ def parse_tcx(data: bytes) -> ParsedFile:
     start: datetime | None = None
     if reader.activity_id:
         try:
-            start = _parse_time(reader.activity_id)
+            start = parse_iso_time(reader.activity_id)
         except ValueError:
             start = None
     lap_avg_hr = reader.lap_hr_weighted / reader.lap_hr_time_s if reader.lap_hr_time_s > 0 else None
@@ -524,8 +524,8 @@ def _number_text(text: str | None) -> float | None:
         return None
 
 
-def _parse_time(text: str) -> datetime:
-    """Parse an ISO 8601 timestamp as XML activity files write it; naive times are UTC."""
+def parse_iso_time(text: str) -> datetime:
+    """Parse an ISO 8601 timestamp as activity files and exports write it; naive times are UTC."""
     return _as_utc(datetime.fromisoformat(text.strip()))
 
 

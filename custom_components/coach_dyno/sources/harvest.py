@@ -17,7 +17,12 @@ from custom_components.coach_dyno.const import LOGGER
 from custom_components.coach_dyno.training.activity import Activity
 
 from .ratelimit import RateGovernor
-from .strava import MAX_PER_PAGE, StravaRateLimitError
+from .strava import (
+    MAX_PER_PAGE,
+    StravaConnectionError,
+    StravaRateLimitError,
+    StravaResponseError,
+)
 
 # Incremental syncs ask for everything that started up to this long before the newest known start.
 # Strava filters `after` on the start time, not the upload time, so an activity uploaded late (a watch
@@ -239,36 +244,46 @@ async def harvest(
     return HarvestResult(new_or_updated=run.handed, calls=run.calls, complete=True)
 
 
+def streams_add_value(activity: Activity) -> bool:
+    """Whether streams are worth a call: a recorded run with heart rate (they add value through HR)."""
+    return activity.is_run and not activity.manual and activity.avg_hr is not None
+
+
 async def fetch_streams_for(
     client: StreamReader,
     governor: RateGovernor,
     activities: Iterable[Activity],
     max_count: int,
+    *,
+    no_streams: set[int] | None = None,
 ) -> list[Activity]:
     """
-    Summarise the streams of the newest runs that lack them, within the streams budget.
+    Summarise the streams of the newest `max_count` runs worth them, skipping those already done.
 
-    Only runs with heart rate qualify (streams add value through HR); it stops at `max_count`, when the
-    governor wants the read budget kept, or at a rate limit. Returns the activities that gained a
-    stream summary.
+    Only the newest runs are looked at: once they have streams a sync costs nothing more, and older
+    runs never drain the read budget one sync after another. It stops when the governor wants the
+    read budget kept, or at a rate limit. Ids Strava has no streams for are added to `no_streams`
+    (and skipped when it is passed again). Returns the activities that gained a stream summary.
     """
-    wanted = sorted(
-        (
-            a
-            for a in activities
-            if a.is_run and not a.manual and a.avg_hr is not None and a.stream_summary is None
-        ),
+    skip = no_streams if no_streams is not None else set()
+    newest = sorted(
+        (a for a in activities if streams_add_value(a) and a.id not in skip),
         key=lambda a: a.start,
         reverse=True,
     )[: max(0, max_count)]
     done: list[Activity] = []
-    for activity in wanted:
+    for activity in newest:
+        if activity.stream_summary is not None:
+            continue
         if not governor.may_fetch_streams():
             break
         try:
             summarised = await client.async_with_stream_summary(activity)
-        except StravaRateLimitError:
+        except (StravaRateLimitError, StravaConnectionError, StravaResponseError):
+            # Streams are optional: the next sync asks again, the history is complete anyway.
             break
-        if summarised.stream_summary is not None:
+        if summarised.stream_summary is None:
+            skip.add(activity.id)
+        else:
             done.append(summarised)
     return done

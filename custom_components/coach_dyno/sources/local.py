@@ -21,26 +21,36 @@ if TYPE_CHECKING:
 DEMO_PATH = Path(__file__).parent.parent / "demo"
 
 
+async def async_read_user_path(hass: HomeAssistant, user_path: str) -> tuple[Path, ImportResult]:
+    """Resolve a path the user typed (inside the config folder) and read it, off the event loop."""
+    config_dir = Path(hass.config.config_dir)
+
+    def resolve_and_read() -> tuple[Path, ImportResult]:
+        # Resolving follows links and checks that the path exists: file system calls, like the read.
+        path = resolve_import_path(config_dir, user_path)
+        return path, read_export(path)
+
+    return await hass.async_add_executor_job(resolve_and_read)
+
+
 async def async_check_export(hass: HomeAssistant, user_path: str) -> tuple[str, str | None, int]:
     """Validate a path the user typed: (resolved path, error key or None, activities found)."""
     try:
-        path = resolve_import_path(Path(hass.config.config_dir), user_path)
-        result = await hass.async_add_executor_job(read_export, path)
+        path, result = await async_read_user_path(hass, user_path)
     except ExportPathError as err:
+        # read_export refuses an export without activities (reason no_activities) too.
         return user_path, f"export_{err.reason}", 0
-    if not result.activities:
-        return str(path), "export_no_activities", 0
     return str(path), None, len(result.activities)
 
 
 async def async_read_source(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> ImportResult:
-    """Read the entry's files (off the event loop); the demo is moved to end yesterday."""
+    """Read the entry's files (off the event loop); the demo is moved to end in the past week."""
     if entry.data[CONF_SOURCE_KIND] == SOURCE_DEMO:
         result = await hass.async_add_executor_job(read_export, DEMO_PATH)
         today = dt_util.now().date()
         return replace(result, activities=shift_to_end_before(result.activities, today))
-    path = resolve_import_path(Path(hass.config.config_dir), entry.data[CONF_EXPORT_PATH])
-    return await hass.async_add_executor_job(read_export, path)
+    _path, result = await async_read_user_path(hass, entry.data[CONF_EXPORT_PATH])
+    return result
 
 
 def shift_to_end_before(activities: tuple[Activity, ...], today: date) -> tuple[Activity, ...]:

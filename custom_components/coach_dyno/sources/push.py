@@ -30,10 +30,12 @@ from custom_components.coach_dyno.const import (
     LOGGER,
 )
 
+from .harvest import streams_add_value
 from .strava import StravaClient, StravaError, StravaNotFoundError
 
 if TYPE_CHECKING:
     from custom_components.coach_dyno.coordinator import CoachDynoConfigEntry
+    from custom_components.coach_dyno.training.activity import Activity
 
 OBJECT_TYPES = ("activity", "athlete")
 ASPECT_TYPES = ("create", "update", "delete")
@@ -244,16 +246,7 @@ class PushManager:
             await coordinator.async_apply_changes((), deleted=(event.object_id,))
             return
         try:
-            activity = await self._client.get_activity(event.object_id)
-            if (
-                event.aspect_type == "create"
-                and activity.is_run
-                and not activity.manual
-                and activity.avg_hr is not None
-                and self._client.governor.may_fetch_streams()
-            ):
-                # Streams add value through heart rate only: other activities cost one call.
-                activity = await self._client.async_with_stream_summary(activity)
+            activity = await fetch_event_activity(self._client, event)
         except StravaNotFoundError:
             # Gone (or hidden from us) before we could read it.
             await coordinator.async_apply_changes((), deleted=(event.object_id,))
@@ -281,6 +274,18 @@ class PushManager:
             LOGGER.debug("The Strava push subscription was already gone")
         except StravaError as err:
             LOGGER.warning("Could not delete the Strava push subscription (%s)", err)
+
+
+async def fetch_event_activity(client: StravaClient, event: PushEvent) -> Activity:
+    """Re-read the activity an event names; a new run worth its streams costs a second call."""
+    activity = await client.get_activity(event.object_id)
+    if (
+        event.aspect_type == "create"
+        and streams_add_value(activity)
+        and client.governor.may_fetch_streams()
+    ):
+        activity = await client.async_with_stream_summary(activity)
+    return activity
 
 
 async def no_athlete_token() -> str:
