@@ -13,9 +13,9 @@ from homeassistant.components.application_credentials import (
     ClientCredential,
     async_import_client_credential,
 )
-from homeassistant.const import CONF_WEBHOOK_ID, Platform
+from homeassistant.const import CONF_WEBHOOK_ID, MAJOR_VERSION, MINOR_VERSION, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, snapshot_platform
@@ -29,7 +29,10 @@ from custom_components.coach_dyno.const import DOMAIN
 from custom_components.coach_dyno.coordinator import CoachCoordinator
 from tests.fakes.gemini import FakeGemini, fake_gemini  # noqa: F401
 from tests.fakes.strava import CLIENT_ID, CLIENT_SECRET, FakeStrava, fake_strava  # noqa: F401
+from tests.fakes.telegram import fake_telegram  # noqa: F401
 
+# The oldest Home Assistant release Coach Dyno supports (hacs.json), the first the suite runs on.
+OLDEST_RELEASE = (2025, 4)
 ENTRY_ID = "01JCOACHDYNO0000000000000"
 # Where the entry's history is stored (hass_storage's key).
 STORAGE_KEY = f"{DOMAIN}.{ENTRY_ID}"
@@ -63,6 +66,40 @@ NO_RACE_OPTIONS: dict[str, Any] = {
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/coach_dyno in every test."""
+
+
+def deprecation_about_us(text: str) -> bool:
+    """Whether a log line or repair issue is Home Assistant reporting Coach Dyno for a deprecation."""
+    lowered = text.lower()
+    return DOMAIN in lowered and any(
+        word in lowered for word in ("deprecat", "will stop working", "no longer supported")
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_deprecations_from_coach_dyno(
+    request: pytest.FixtureRequest, caplog: pytest.LogCaptureFixture
+) -> Generator[None]:
+    """
+    Fail any test in which Home Assistant reports Coach Dyno for a deprecated usage.
+
+    Python's own deprecation warnings raised from our modules are errors (pyproject.toml); Home
+    Assistant reports its deprecations as log lines ("... custom integration 'coach_dyno' ... will
+    stop working") and as repair issues, which this checks after every test.
+    """
+    yield
+    lines = [
+        r.getMessage() for r in caplog.get_records("call") if deprecation_about_us(r.getMessage())
+    ]
+    assert not lines, lines
+    if "hass" in request.fixturenames:
+        hass: HomeAssistant = request.getfixturevalue("hass")
+        issues = [
+            f"{domain}.{issue_id}: {issue.translation_key} {issue.translation_placeholders}"
+            for (domain, issue_id), issue in ir.async_get(hass).issues.items()
+            if "deprecat" in f"{issue_id} {issue.translation_key}".lower()
+        ]
+        assert not issues, issues
 
 
 @pytest.fixture
@@ -166,6 +203,23 @@ async def setup_entry(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     await hass.async_block_till_done()
 
 
+class RegistrySnapshotExtension(HomeAssistantSnapshotExtension):
+    """
+    Entity registry snapshots, kept per Home Assistant release where core's entries differ.
+
+    The oldest release we test reads snapshots/; a newer one reads snapshots/ha-<major>.<minor>/,
+    since core adds fields to registry entries (2026.2: object_id_base). States stay shared.
+    """
+
+    @classmethod
+    def dirname(cls, *, test_location: Any) -> str:
+        """Return the snapshot folder of the running release."""
+        base = Path(super().dirname(test_location=test_location))
+        if (MAJOR_VERSION, MINOR_VERSION) <= OLDEST_RELEASE:
+            return str(base)
+        return str(base / f"ha-{MAJOR_VERSION}.{MINOR_VERSION}")
+
+
 async def snapshot_one_platform(
     hass: HomeAssistant,
     entry: MockConfigEntry,
@@ -176,7 +230,9 @@ async def snapshot_one_platform(
     """Set the entry up with only `platform` loaded, and compare its entities with the snapshot."""
     with patch("custom_components.coach_dyno.PLATFORMS", [platform]):
         await setup_entry(hass, entry)
-        await snapshot_platform(hass, entity_registry, snapshot, entry.entry_id)
+        await snapshot_platform(
+            hass, entity_registry, snapshot.use_extension(RegistrySnapshotExtension), entry.entry_id
+        )
 
 
 def coordinator_of(entry: MockConfigEntry) -> CoachCoordinator:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -24,13 +25,17 @@ from tests.conftest import (
 )
 from tests.fakes.gemini import FakeGemini, invalid_key_error
 
+# The fields every supported release knows (2026.x dropped `user_prompt`, 2025.4 requires it).
+_CONTEXT_FIELDS: dict[str, Any] = {
+    "platform": "test",
+    "context": Context(),
+    "user_prompt": "How is my training going?",
+    "language": "en",
+    "assistant": "conversation",
+    "device_id": None,
+}
 CONTEXT = llm.LLMContext(
-    platform="test",
-    context=Context(),
-    user_prompt="How is my training going?",
-    language="en",
-    assistant="conversation",
-    device_id=None,
+    **{f.name: _CONTEXT_FIELDS[f.name] for f in dataclasses.fields(llm.LLMContext)}
 )
 
 
@@ -42,7 +47,8 @@ async def _call(hass: HomeAssistant, tool: str, **args: Any) -> dict[str, Any]:
     """Call a tool as a conversation agent does."""
     api = await _api(hass)
     result = await api.async_call_tool(llm.ToolInput(tool_name=tool, tool_args=args))
-    return dict(result)
+    # Home Assistant 2026.10 and newer wrap the answer in a ToolResult.
+    return dict(getattr(result, "data", result))
 
 
 def _assert_plain_json(value: Any) -> None:
