@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from homeassistant.const import CONF_API_KEY, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import (
+    ConfigEntryAuthFailed,
+    ConfigEntryNotReady,
+    HomeAssistantError,
+)
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
@@ -92,7 +97,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
     )
     # A pending write must not outlive the entry (it would bring back a removed entry's file).
     entry.async_on_unload(conversation.async_flush)
-    entry.runtime_data = CoachDynoData(coordinator=coordinator, coach=coach)
+    entry.runtime_data = CoachDynoData(
+        coordinator=coordinator, coach=coach, options=dict(entry.options)
+    )
     entry.async_on_unload(coach.async_close)
 
     if client is not None:
@@ -110,7 +117,16 @@ async def _async_strava_client(
     hass: HomeAssistant, entry: CoachDynoConfigEntry, store: ActivityStore
 ) -> StravaClient:
     """Build the Strava client on Home Assistant's session, with tokens kept fresh by OAuth2Session."""
-    implementation = await async_get_config_entry_implementation(hass, entry)
+    try:
+        implementation = await async_get_config_entry_implementation(hass, entry)
+    except ConfigEntryAuthFailed:
+        raise
+    except HomeAssistantError as err:
+        # Since 2026.2 a provider of application credentials (Home Assistant Cloud) can be
+        # unreachable for a while (ImplementationUnavailableError): try again later.
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN, translation_key="oauth2_implementation_unavailable"
+        ) from err
     oauth_session = OAuth2Session(hass, entry, implementation)
 
     async def access_token() -> str:
@@ -141,6 +157,9 @@ def coach_settings(entry: CoachDynoConfigEntry) -> CoachSettings:
 
 async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> None:
     """Apply new options at once: the profile feeds the snapshot, the rest the coach."""
+    if entry.options == entry.runtime_data.options:
+        return
+    entry.runtime_data.options = dict(entry.options)
     entry.runtime_data.coach.update_settings(coach_settings(entry))
     await entry.runtime_data.coordinator.async_profile_changed()
 

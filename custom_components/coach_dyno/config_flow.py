@@ -211,6 +211,21 @@ class CoachDynoFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         """Return the options flow."""
         return CoachDynoOptionsFlow()
 
+    def _async_update_and_reload(
+        self, entry: ConfigEntry, data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """
+        Store new data, reload the entry and close the reauth or reconfigure flow.
+
+        Not async_update_reload_and_abort: from 2026.6 it reports entries with an update
+        listener, and ours is there to apply options without a reload.
+        """
+        self.hass.config_entries.async_update_entry(entry, data=data)
+        self.hass.config_entries.async_schedule_reload(entry.entry_id)
+        return self.async_abort(
+            reason="reauth_successful" if self.source == SOURCE_REAUTH else "reconfigure_successful"
+        )
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose where the activities come from."""
         return self.async_show_menu(step_id="user", menu_options=["strava", "export", "demo"])
@@ -245,7 +260,7 @@ class CoachDynoFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
                 if self.source == SOURCE_REAUTH
                 else self._get_reconfigure_entry()
             )
-            return self.async_update_reload_and_abort(entry, data_updates=data)
+            return self._async_update_and_reload(entry, {**entry.data, **data})
         self._abort_if_unique_id_configured()
         name = " ".join(filter(None, (athlete.get("firstname"), athlete.get("lastname"))))
         self._title = name or f"Strava {athlete_id}"
@@ -395,10 +410,10 @@ class CoachDynoFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             key = _clean_key(user_input)
             if not key and optional:
                 data = {k: v for k, v in entry.data.items() if k != CONF_API_KEY}
-                return self.async_update_reload_and_abort(entry, data=data)
+                return self._async_update_and_reload(entry, data)
             error = await self._async_check_key(key) if key else "invalid_api_key"
             if error is None:
-                return self.async_update_reload_and_abort(entry, data_updates={CONF_API_KEY: key})
+                return self._async_update_and_reload(entry, {**entry.data, CONF_API_KEY: key})
             errors[CONF_API_KEY] = error
         return self.async_show_form(
             step_id=step_id,

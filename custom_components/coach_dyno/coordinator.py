@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -70,6 +70,8 @@ class CoachDynoData:
 
     coordinator: CoachCoordinator
     coach: Coach
+    # The options in force, so an entry update that leaves them alone (a refreshed token) is cheap.
+    options: dict[str, Any] = field(default_factory=dict)
     push: PushManager | None = None
 
 

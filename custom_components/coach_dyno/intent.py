@@ -25,6 +25,14 @@ INTENT_RACE_COUNTDOWN: Final = "CoachDynoRaceCountdown"
 INTENT_TRAINING_FORM: Final = "CoachDynoTrainingForm"
 INTENT_LATEST_RUN: Final = "CoachDynoLatestRun"
 INTENT_BRIEFING: Final = "CoachDynoBriefing"
+# Each intent's title where Home Assistant lists it as an LLM tool (llm.py).
+COACH_INTENTS: Final = {
+    INTENT_WEEKLY_DISTANCE: "Weekly running distance",
+    INTENT_RACE_COUNTDOWN: "Race countdown",
+    INTENT_TRAINING_FORM: "Training form",
+    INTENT_LATEST_RUN: "Latest run",
+    INTENT_BRIEFING: "Coach briefing",
+}
 
 # Short spoken answers; the coach's full texts come from the briefing intent.
 PHRASES: Final[dict[str, dict[str, str]]] = {

@@ -26,19 +26,35 @@ API_PROMPT = (
 DEFAULT_RUNS = 5
 MAX_RUNS = 10
 
+# Home Assistant 2026.10 and newer want a ToolResult and read-only annotations; older releases
+# take the plain JSON object and know neither class.
+_TOOL_RESULT: Any = getattr(llm, "ToolResult", None)
+_TOOL_ANNOTATIONS: Any = getattr(llm, "ToolAnnotations", None)
+
+
+def _result(data: JsonObjectType, *, error: bool = False) -> Any:
+    """Return a tool's answer in the form this Home Assistant expects."""
+    return data if _TOOL_RESULT is None else _TOOL_RESULT(data=data, error=error)
+
 
 class _CoachTool(llm.Tool):
     """A tool that reads the loaded athlete's snapshot."""
 
+    integration = DOMAIN
+    if _TOOL_ANNOTATIONS is not None:  # pragma: no cover - Home Assistant 2026.10 and newer
+        annotations = _TOOL_ANNOTATIONS(
+            read_only=True, destructive=False, idempotent=True, open_world=True
+        )
+
     async def async_call(
         self, hass: HomeAssistant, tool_input: llm.ToolInput, llm_context: llm.LLMContext
-    ) -> JsonObjectType:
+    ) -> Any:
         """Answer from the first loaded athlete, or say there is none."""
         # The LLM helper hands the arguments over as the model wrote them: check them here.
         args: dict[str, Any] = self.parameters(tool_input.tool_args)
         if (entry := loaded_entry(hass)) is None:
-            return {"error": "Coach Dyno has no athlete set up"}
-        return await self._async_answer(hass, entry, args)
+            return _result({"error": "Coach Dyno has no athlete set up"}, error=True)
+        return _result(await self._async_answer(hass, entry, args))
 
     async def _async_answer(
         self, hass: HomeAssistant, entry: CoachDynoConfigEntry, args: dict[str, Any]
@@ -51,6 +67,7 @@ class TrainingStatusTool(_CoachTool):
     """Volume, load, form and the race outlook."""
 
     name = "get_training_status"
+    title = "Training status"
     description = (
         "Get the runner's training status: weekly/monthly volume, training load (TRIMP), fitness "
         "(CTL), fatigue (ATL), form (TSB), ACWR, VDOT, training paces and the goal-race outlook."
@@ -67,6 +84,7 @@ class RecentRunsTool(_CoachTool):
     """The newest runs, newest first."""
 
     name = "get_recent_runs"
+    title = "Recent runs"
     description = (
         "Get the runner's most recent runs (newest first) with distance, pace, HR and load."
     )
@@ -90,6 +108,7 @@ class BriefingTool(_CoachTool):
     """Today's coach briefing with the 7-day plan."""
 
     name = "get_coach_briefing"
+    title = "Coach briefing"
     description = "Get today's briefing from the running coach, with its 7-day training plan."
 
     async def _async_answer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+import inspect
 import os
 from typing import Any
 
@@ -21,6 +22,15 @@ STORAGE_VERSION = 1
 STORAGE_MINOR_VERSION = 2
 # What reading a file of the wrong shape raises (a list for a dict, a string for a number...).
 _SHAPE_ERRORS = (AttributeError, KeyError, TypeError, ValueError)
+
+
+# Home Assistant 2026.2 serialises stored data on the event loop unless told otherwise; years of
+# activities are written from a fresh dict, so the JSON is built in the executor, as before.
+_OFF_LOOP: dict[str, Any] = (
+    {"serialize_in_event_loop": False}
+    if "serialize_in_event_loop" in inspect.signature(Store.__init__).parameters
+    else {}
+)
 
 
 class _VersionedStore(Store[dict[str, Any]]):
@@ -60,6 +70,7 @@ class ActivityStore:
             minor_version=STORAGE_MINOR_VERSION,
             private=True,
             atomic_writes=True,
+            **_OFF_LOOP,
         )
         self._hass = hass
         self.activities: dict[int, Activity] = {}

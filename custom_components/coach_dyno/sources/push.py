@@ -12,6 +12,7 @@ from aiohttp import web
 from homeassistant.components import webhook
 from homeassistant.const import CONF_WEBHOOK_ID
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.config_entry_oauth2_flow import (
     LocalOAuth2Implementation,
@@ -299,8 +300,9 @@ async def _async_app_credentials(
     """Return the Strava application's client id and secret (push calls authenticate with them)."""
     try:
         implementation = await async_get_config_entry_implementation(hass, entry)
-    except ValueError:
-        # The user deleted the application credentials.
+    except (ValueError, HomeAssistantError):
+        # The user deleted the application credentials (ValueError), or since 2026.2 a provider
+        # of them is unavailable (ImplementationUnavailableError).
         implementation = None
     if not isinstance(implementation, LocalOAuth2Implementation):
         raise StravaError("the Strava application credentials are not available")

@@ -141,7 +141,8 @@ class StravaClient:
             if err.status == 429:
                 # A busy token endpoint is no reason to ask the athlete to sign in again.
                 raise StravaRateLimitError(self.governor.on_rate_limited()) from None
-            if 400 <= err.status < 500:
+            # Newer Home Assistant raises a connection error of this class without a status.
+            if 400 <= (err.status or 0) < 500:
                 raise StravaAuthError(
                     f"Strava refused to refresh the access token ({err.status})"
                 ) from None
