@@ -1,93 +1,68 @@
-"""Tests for the automation blueprints: schema validity and end-to-end runs in Home Assistant."""
+"""
+Tests for the automation blueprints: their schema, and real runs from the coach to Telegram.
+
+The end-to-end tests run Coach Dyno (the demo runner, or an athlete on the Strava fake), the
+automations Home Assistant builds from the blueprints, and Home Assistant's own telegram_bot
+talking to a fake of the Telegram Bot API: what they assert is the text Telegram receives,
+compared with what Coach Dyno's actions answer.
+"""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+import importlib.util
 import json
 from pathlib import Path
 import shutil
-from typing import Any
+from typing import Any, NamedTuple
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.components.blueprint.models import Blueprint
-from homeassistant.const import ENTITY_MATCH_ALL, STATE_OFF, STATE_ON
-from homeassistant.core import HomeAssistant, ServiceCall, SupportsResponse
-from homeassistant.helpers import selector
+from homeassistant.const import ENTITY_MATCH_ALL, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er, selector
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.yaml import load_yaml
 import pytest
 from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
     async_fire_time_changed,
-    async_mock_service,
 )
 import voluptuous as vol
+
+from custom_components.coach_dyno.const import DOMAIN
+from tests.conftest import call_action, setup_entry
+from tests.fakes.strava import FakeStrava
+from tests.fakes.telegram import FakeTelegram
+from tests.telegram import async_setup_telegram
 
 ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINT_DIR = ROOT / "blueprints" / "automation" / "coach_dyno"
 MANIFEST = ROOT / "custom_components" / "coach_dyno" / "manifest.json"
 BLUEPRINT_NAMES = ("morning_briefing.yaml", "post_run_analysis.yaml", "weekly_report.yaml")
 
-ENTRY_ID = "01JCOACHDYNOENTRY0000000001"
-OTHER_ENTRY_ID = "01JCOACHDYNOENTRY0000000002"
-SWITCH = "switch.runner_briefings_enabled"
-CHAT_IDS = ["123456789", "-1001234567890"]
-EXPECTED_TARGET = [123456789, -1001234567890]
-
-# The integration's action contract; the fakes validate what the blueprints send against it.
-BRIEFING_SCHEMA = vol.Schema(
-    {vol.Required("config_entry_id"): str, vol.Required("kind"): vol.In(["morning", "weekly"])}
+RUNNER_CHAT = 123456789
+CLUB_CHAT = -1001234567890
+CHATS = {RUNNER_CHAT: "Runner", CLUB_CHAT: "Running club"}
+# Since 2025.7 every chat allowed in the Telegram bot integration is a notify entity.
+HAS_NOTIFY_CHATS = (
+    importlib.util.find_spec("homeassistant.components.telegram_bot.notify") is not None
 )
-ANALYZE_SCHEMA = vol.Schema(
-    {vol.Required("config_entry_id"): str, vol.Optional("activity_id"): int}
-)
-# Home Assistant 2025.4's telegram_bot.send_message, narrowed to what the blueprints may send:
-# integer chat ids and one of the parse modes the bot knows.
-TELEGRAM_SCHEMA = vol.Schema(
-    {
-        vol.Required("message"): str,
-        vol.Required("target"): [int],
-        vol.Optional("title"): str,
-        vol.Optional("parse_mode"): vol.In(["html", "markdown", "markdownv2", "plain_text"]),
-    }
-)
-
-MORNING_RESPONSE: dict[str, Any] = {
-    "text": "Easy 8 km today at 5:50/km; keep the heart rate under 145.",
-    "source": "offline",
-    "kind": "morning",
-    "date": "2025-05-06",
-    "plan": [
-        {
-            "date": "2025-05-06",
-            "type": "easy",
-            "title": "Easy run",
-            "distance_km": 8.0,
-            "target_pace": "5:50/km",
-            "description": "Conversational pace.",
-        }
-    ],
-}
-WEEKLY_RESPONSE: dict[str, Any] = {
-    "text": "This week: 42 km over 5 runs, form +3. Next week builds to 46 km.",
-    "source": "gemini",
-    "kind": "weekly",
-    "date": "2025-05-11",
-    "plan": [],
-}
-ANALYSIS_RESPONSE: dict[str, Any] = {
-    "activity_id": 13579246801,
-    "name": "Tempo Tuesday",
-    "text": "Even splits at 4:58/km and a steady heart rate: a well-judged tempo.",
-    "summary": "10.2 km tempo",
-    "went_well": ["even pacing"],
-    "risk_flags": [],
-    "next_sessions": ["easy 6 km"],
-    "source": "gemini",
-}
+# How a blueprint is told where to send: the notify entities of a UI-configured bot (2025.7 and
+# newer), or chat ids of a bot set up in YAML (2025.4 to 2025.6; 2026.2 still takes them).
+VIAS = [
+    pytest.param(
+        "telegram_chats",
+        marks=pytest.mark.skipif(
+            not HAS_NOTIFY_CHATS, reason="this Home Assistant has no Telegram notify entities"
+        ),
+    ),
+    "chat_ids",
+]
 
 
 def _load(name: str) -> Blueprint:
@@ -122,10 +97,7 @@ def test_blueprint_metadata(name: str) -> None:
     # The installed Home Assistant satisfies min_version, so Home Assistant raises no error.
     assert blueprint.validate() is None
     repo = json.loads(MANIFEST.read_text(encoding="utf-8"))["documentation"]
-    if "source_url" in metadata:
-        assert metadata["source_url"] == (
-            f"{repo}/blob/main/blueprints/automation/coach_dyno/{name}"
-        )
+    assert metadata["source_url"] == f"{repo}/blob/main/blueprints/automation/coach_dyno/{name}"
 
 
 @pytest.mark.parametrize("name", BLUEPRINT_NAMES)
@@ -140,14 +112,21 @@ def test_blueprint_selectors(name: str) -> None:
     assert isinstance(switch, selector.EntitySelector)
     assert switch.config["filter"] == [{"domain": ["switch"], "integration": "coach_dyno"}]
 
-    chats = selector.selector(inputs["chat_ids"]["selector"])
-    assert isinstance(chats, selector.TextSelector)
-    assert chats(CHAT_IDS) == CHAT_IDS
+    chats = selector.selector(inputs["telegram_chats"]["selector"])
+    assert isinstance(chats, selector.EntitySelector)
+    assert chats.config["multiple"] is True
+    assert chats.config["filter"] == [{"domain": ["notify"], "integration": "telegram_bot"}]
 
-    # Every default must be a value its own selector accepts.
+    chat_ids = selector.selector(inputs["chat_ids"]["selector"])
+    assert isinstance(chat_ids, selector.TextSelector)
+    assert chat_ids([str(RUNNER_CHAT)]) == [str(RUNNER_CHAT)]
+
+    # Every default must be a value its own selector accepts; both ways to send are optional.
     for spec in inputs.values():
         if "default" in spec:
             _select(spec["selector"], spec["default"])
+    assert inputs["telegram_chats"]["default"] == []
+    assert inputs["chat_ids"]["default"] == []
 
 
 def test_blueprint_missing_input_definition_is_rejected() -> None:
@@ -159,19 +138,36 @@ def test_blueprint_missing_input_definition_is_rejected() -> None:
         Blueprint(data, expected_domain="automation", schema=AUTOMATION_BLUEPRINT_SCHEMA)
 
 
+class Telegram(NamedTuple):
+    """Home Assistant's Telegram bot as the blueprints see it, and the Telegram it talks to."""
+
+    fake: FakeTelegram
+    # Chat id -> its notify entity (None where Home Assistant has no Telegram notify entities).
+    chats: dict[int, str | None]
+
+
 @pytest.fixture
-async def blueprint_hass(hass: HomeAssistant, tmp_path: Path) -> AsyncIterator[HomeAssistant]:
-    """Home Assistant with a private config dir holding the blueprints, as a user installs them."""
-    hass.config.config_dir = str(tmp_path)
+async def telegram(
+    hass: HomeAssistant, config_dir: Path, fake_telegram: FakeTelegram
+) -> AsyncIterator[Telegram]:
+    """Install the blueprints as a user does, and set up a real Telegram bot with two chats."""
     await hass.async_add_executor_job(
         shutil.copytree, BLUEPRINT_DIR, hass.config.path("blueprints", "automation", "coach_dyno")
     )
-    hass.states.async_set(SWITCH, STATE_ON)
-    yield hass
+    yield Telegram(fake_telegram, await async_setup_telegram(hass, fake_telegram, CHATS))
     # Turning the automations off detaches their time triggers, so no timer outlives the test.
-    await hass.services.async_call(
-        "automation", "turn_off", {"entity_id": ENTITY_MATCH_ALL}, blocking=True
-    )
+    if hass.services.has_service("automation", "turn_off"):
+        await hass.services.async_call(
+            "automation", "turn_off", {"entity_id": ENTITY_MATCH_ALL}, blocking=True
+        )
+
+
+def _recipients(via: str, telegram: Telegram) -> dict[str, Any]:
+    """Return the blueprint inputs that send to both chats the given way."""
+    if via == "telegram_chats":
+        return {"telegram_chats": [telegram.chats[chat] for chat in CHATS]}
+    # The text selector gives strings; the blueprint turns them into Telegram's integers.
+    return {"chat_ids": [str(chat) for chat in CHATS]}
 
 
 async def _setup_automation(hass: HomeAssistant, name: str, inputs: dict[str, Any]) -> str:
@@ -191,25 +187,13 @@ async def _setup_automation(hass: HomeAssistant, name: str, inputs: dict[str, An
     return entity_id
 
 
-def _mock_coach(hass: HomeAssistant, response: dict[str, Any]) -> list[ServiceCall]:
-    """Register a fake generate_briefing returning a fixed response."""
-    calls: list[ServiceCall] = async_mock_service(
-        hass,
-        "coach_dyno",
-        "generate_briefing",
-        schema=BRIEFING_SCHEMA,
-        response=response,
-        supports_response=SupportsResponse.ONLY,
+def _switch(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Return the athlete's "Briefings enabled" switch."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "switch", DOMAIN, f"{entry.unique_id}_briefings_enabled"
     )
-    return calls
-
-
-def _mock_telegram(hass: HomeAssistant) -> list[ServiceCall]:
-    """Register a fake telegram_bot.send_message that records its calls."""
-    calls: list[ServiceCall] = async_mock_service(
-        hass, "telegram_bot", "send_message", schema=TELEGRAM_SCHEMA
-    )
-    return calls
+    assert entity_id is not None
+    return entity_id
 
 
 def _next(hour: int, minute: int, weekday: int | None = None) -> datetime:
@@ -224,262 +208,307 @@ def _next(hour: int, minute: int, weekday: int | None = None) -> datetime:
 async def _advance_to(
     hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: datetime
 ) -> None:
-    """Move the clock to a moment and let the time triggers fire."""
+    """
+    Move the clock to a moment and let the time triggers fire, each midnight on the way first.
+
+    Coach Dyno rolls its day totals over just after local midnight, as it would in a real night.
+    """
+    midnight = dt_util.start_of_local_day(dt_util.now()) + timedelta(days=1, seconds=2)
+    while midnight < moment:
+        freezer.move_to(midnight)
+        async_fire_time_changed(hass, midnight)
+        await hass.async_block_till_done(wait_background_tasks=True)
+        midnight += timedelta(days=1)
     freezer.move_to(moment)
     async_fire_time_changed(hass, moment)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
 
-async def test_morning_briefing_sends_coach_text(
-    blueprint_hass: HomeAssistant, freezer: FrozenDateTimeFactory
+def _texts(fake: FakeTelegram) -> dict[int, str]:
+    """Return what each chat received, checking that each got exactly one message."""
+    chats = [message["chat_id"] for message in fake.messages]
+    assert sorted(chats) == sorted(set(chats)), fake.messages
+    return {message["chat_id"]: message["text"] for message in fake.messages}
+
+
+def _last_triggered(hass: HomeAssistant, entity_id: str) -> Any:
+    """Return when an automation last ran its actions (None when its conditions always failed)."""
+    state = hass.states.get(entity_id)
+    assert state is not None
+    return state.attributes["last_triggered"]
+
+
+@pytest.mark.parametrize("via", VIAS)
+async def test_morning_briefing_reaches_every_chat(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    frozen_now: FrozenDateTimeFactory,
+    via: str,
 ) -> None:
-    """At the chosen time the coach's morning text goes to every configured chat."""
-    hass = blueprint_hass
+    """At the chosen time both chats get the title and today's briefing, as the action writes it."""
     moment = _next(6, 15)
-    freezer.move_to(moment - timedelta(hours=1))
-    coach = _mock_coach(hass, MORNING_RESPONSE)
-    telegram = _mock_telegram(hass)
     await _setup_automation(
         hass,
         "morning_briefing.yaml",
         {
-            "coach": ENTRY_ID,
-            "briefings_switch": SWITCH,
+            "coach": loaded_demo.entry_id,
+            "briefings_switch": _switch(hass, loaded_demo),
             "briefing_time": "06:15:00",
-            "chat_ids": CHAT_IDS,
+            **_recipients(via, telegram),
         },
     )
 
-    await _advance_to(hass, freezer, moment - timedelta(minutes=1))
-    assert coach == []
-    assert telegram == []
+    await _advance_to(hass, frozen_now, moment - timedelta(minutes=1))
+    assert telegram.fake.messages == []
 
-    await _advance_to(hass, freezer, moment)
-    assert [call.data for call in coach] == [{"config_entry_id": ENTRY_ID, "kind": "morning"}]
-    assert len(telegram) == 1
-    assert telegram[0].data == {
-        "message": MORNING_RESPONSE["text"],
-        "target": EXPECTED_TARGET,
-        "title": "Coach Dyno morning briefing",
-        "parse_mode": "plain_text",
-    }
+    await _advance_to(hass, frozen_now, moment)
+    # The briefing is cached for the day: asking again returns the text the automation sent.
+    briefing = await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "morning"}
+    )
+    assert briefing["date"] == moment.date().isoformat()
+    expected = f"Coach Dyno morning briefing\n{briefing['text']}"
+    assert _texts(telegram.fake) == {RUNNER_CHAT: expected, CLUB_CHAT: expected}
 
 
-async def test_morning_briefing_single_chat_and_custom_title(
-    blueprint_hass: HomeAssistant, freezer: FrozenDateTimeFactory
+async def test_morning_briefing_plain_text_and_custom_title(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    frozen_now: FrozenDateTimeFactory,
 ) -> None:
-    """One chat id still becomes a list of one integer; the title and format follow the inputs."""
-    hass = blueprint_hass
+    """One chat id reaches one chat, with the chosen title and Telegram formatting."""
     moment = _next(5, 45)
-    freezer.move_to(moment - timedelta(hours=1))
-    _mock_coach(hass, MORNING_RESPONSE)
-    telegram = _mock_telegram(hass)
     await _setup_automation(
         hass,
         "morning_briefing.yaml",
         {
-            "coach": ENTRY_ID,
-            "briefings_switch": SWITCH,
+            "coach": loaded_demo.entry_id,
+            "briefings_switch": _switch(hass, loaded_demo),
             "briefing_time": "05:45:00",
-            "chat_ids": ["42"],
+            "chat_ids": [str(RUNNER_CHAT)],
             "title": "Today",
             "parse_mode": "html",
         },
     )
 
-    await _advance_to(hass, freezer, moment)
-    assert [call.data for call in telegram] == [
-        {
-            "message": MORNING_RESPONSE["text"],
-            "target": [42],
-            "title": "Today",
-            "parse_mode": "html",
-        }
-    ]
+    await _advance_to(hass, frozen_now, moment)
+    briefing = await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "morning"}
+    )
+    [message] = telegram.fake.messages
+    assert message["chat_id"] == RUNNER_CHAT
+    assert message["text"] == f"Today\n{briefing['text']}"
+    # 2025.4 sends Telegram's spelling, 2026.2 the option as given; Telegram reads either.
+    assert message["parse_mode"].lower() == "html"
 
 
+@pytest.mark.parametrize("via", VIAS)
 async def test_morning_briefing_switch_off_sends_nothing(
-    blueprint_hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    frozen_now: FrozenDateTimeFactory,
+    via: str,
 ) -> None:
     """With briefings switched off the coach is not asked and Telegram stays quiet."""
-    hass = blueprint_hass
-    hass.states.async_set(SWITCH, STATE_OFF)
+    switch = _switch(hass, loaded_demo)
+    await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
     moment = _next(6, 30)
-    freezer.move_to(moment - timedelta(hours=1))
-    coach = _mock_coach(hass, MORNING_RESPONSE)
-    telegram = _mock_telegram(hass)
-    await _setup_automation(
+    automation = await _setup_automation(
         hass,
         "morning_briefing.yaml",
-        {"coach": ENTRY_ID, "briefings_switch": SWITCH, "chat_ids": CHAT_IDS},
+        {"coach": loaded_demo.entry_id, "briefings_switch": switch, **_recipients(via, telegram)},
     )
 
-    await _advance_to(hass, freezer, moment)
-    assert coach == []
-    assert telegram == []
+    await _advance_to(hass, frozen_now, moment)
+    assert telegram.fake.messages == []
+    assert _last_triggered(hass, automation) is None
 
     # Switching back on restores the next day's briefing (the default time is 06:30).
-    hass.states.async_set(SWITCH, STATE_ON)
-    await _advance_to(hass, freezer, moment + timedelta(days=1))
-    assert [call.data["message"] for call in telegram] == [MORNING_RESPONSE["text"]]
+    await hass.services.async_call("switch", "turn_on", {"entity_id": switch}, blocking=True)
+    await _advance_to(hass, frozen_now, moment + timedelta(days=1))
+    assert set(_texts(telegram.fake)) == set(CHATS)
 
 
-async def test_weekly_report_only_on_its_weekday(
-    blueprint_hass: HomeAssistant, freezer: FrozenDateTimeFactory
+async def test_morning_briefing_without_chats_asks_nothing(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    frozen_now: FrozenDateTimeFactory,
 ) -> None:
-    """The weekly report runs on the chosen weekday only and asks for the weekly kind."""
-    hass = blueprint_hass
+    """An automation with no chat chosen spends no coach call and sends nothing."""
+    automation = await _setup_automation(
+        hass,
+        "morning_briefing.yaml",
+        {"coach": loaded_demo.entry_id, "briefings_switch": _switch(hass, loaded_demo)},
+    )
+    await _advance_to(hass, frozen_now, _next(6, 30))
+    assert telegram.fake.messages == []
+    assert _last_triggered(hass, automation) is None
+
+
+@pytest.mark.parametrize("via", VIAS)
+async def test_weekly_report_only_on_its_weekday(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    frozen_now: FrozenDateTimeFactory,
+    via: str,
+) -> None:
+    """The weekly report goes out on the chosen weekday only, with the weekly text."""
     saturday = _next(19, 0, weekday=5)
-    freezer.move_to(saturday - timedelta(hours=1))
-    coach = _mock_coach(hass, WEEKLY_RESPONSE)
-    telegram = _mock_telegram(hass)
     await _setup_automation(
         hass,
         "weekly_report.yaml",
-        {"coach": ENTRY_ID, "briefings_switch": SWITCH, "chat_ids": CHAT_IDS},
+        {
+            "coach": loaded_demo.entry_id,
+            "briefings_switch": _switch(hass, loaded_demo),
+            **_recipients(via, telegram),
+        },
     )
 
-    await _advance_to(hass, freezer, saturday)
-    assert coach == []
-    assert telegram == []
+    await _advance_to(hass, frozen_now, saturday)
+    assert telegram.fake.messages == []
 
-    await _advance_to(hass, freezer, saturday + timedelta(days=1))
-    assert [call.data for call in coach] == [{"config_entry_id": ENTRY_ID, "kind": "weekly"}]
-    assert [call.data for call in telegram] == [
-        {
-            "message": WEEKLY_RESPONSE["text"],
-            "target": EXPECTED_TARGET,
-            "title": "Coach Dyno weekly report",
-            "parse_mode": "plain_text",
-        }
-    ]
+    await _advance_to(hass, frozen_now, saturday + timedelta(days=1))
+    report = await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "weekly"}
+    )
+    expected = f"Coach Dyno weekly report\n{report['text']}"
+    assert _texts(telegram.fake) == {RUNNER_CHAT: expected, CLUB_CHAT: expected}
 
 
 async def test_weekly_report_switch_off_sends_nothing(
-    blueprint_hass: HomeAssistant, freezer: FrozenDateTimeFactory
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    frozen_now: FrozenDateTimeFactory,
 ) -> None:
     """On the right day and time, a switched-off athlete gets no weekly report."""
-    hass = blueprint_hass
-    hass.states.async_set(SWITCH, STATE_OFF)
+    switch = _switch(hass, loaded_demo)
+    await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
     wednesday = _next(8, 0, weekday=2)
-    freezer.move_to(wednesday - timedelta(hours=1))
-    coach = _mock_coach(hass, WEEKLY_RESPONSE)
-    telegram = _mock_telegram(hass)
     await _setup_automation(
         hass,
         "weekly_report.yaml",
         {
-            "coach": ENTRY_ID,
-            "briefings_switch": SWITCH,
+            "coach": loaded_demo.entry_id,
+            "briefings_switch": switch,
             "weekday": "wed",
             "report_time": "08:00:00",
-            "chat_ids": CHAT_IDS,
+            "chat_ids": [str(RUNNER_CHAT)],
         },
     )
 
-    await _advance_to(hass, freezer, wednesday)
-    assert coach == []
-    assert telegram == []
-
-
-def _activity_event(**overrides: Any) -> dict[str, Any]:
-    """Return coach_dyno_activity event data for a new run of this athlete."""
-    data: dict[str, Any] = {
-        "config_entry_id": ENTRY_ID,
-        "action": "created",
-        "activity_id": 13579246801,
-        "name": "Tempo Tuesday",
-        "sport_type": "Run",
-        "distance_m": 10200.0,
-        "trimp": 96.4,
-    }
-    data.update(overrides)
-    return data
+    await _advance_to(hass, frozen_now, wednesday)
+    assert telegram.fake.messages == []
 
 
 @pytest.fixture
-async def post_run(
-    blueprint_hass: HomeAssistant,
-) -> tuple[HomeAssistant, list[ServiceCall], list[ServiceCall]]:
-    """Set up the post-run blueprint with fake coach and Telegram actions."""
-    hass = blueprint_hass
-    coach = async_mock_service(
-        hass,
-        "coach_dyno",
-        "analyze_activity",
-        schema=ANALYZE_SCHEMA,
-        response=ANALYSIS_RESPONSE,
-        supports_response=SupportsResponse.ONLY,
-    )
-    telegram = _mock_telegram(hass)
+async def athlete(
+    hass: HomeAssistant,
+    prepared: None,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    telegram: Telegram,
+) -> MockConfigEntry:
+    """Set up an athlete on the Strava fake with 60 days of history, synced once."""
+    strava.generate(60)
+    await setup_entry(hass, strava_entry)
+    return strava_entry
+
+
+async def _upload(
+    hass: HomeAssistant, strava: FakeStrava, entry: MockConfigEntry, **overrides: Any
+) -> dict[str, Any]:
+    """Upload an activity to Strava an hour ago and sync, as the poll or a push event would."""
+    activity = strava.add_activity(dt_util.utcnow() - timedelta(hours=1), **overrides)
+    await call_action(hass, "harvest", {"config_entry_id": entry.entry_id})
+    await hass.async_block_till_done()
+    return activity
+
+
+@pytest.mark.parametrize("via", VIAS)
+async def test_post_run_analysis_reaches_every_chat(
+    hass: HomeAssistant,
+    athlete: MockConfigEntry,
+    strava: FakeStrava,
+    telegram: Telegram,
+    via: str,
+) -> None:
+    """A run uploaded to Strava is analysed and the whole analysis reaches both chats."""
     await _setup_automation(
         hass,
         "post_run_analysis.yaml",
-        {"coach": ENTRY_ID, "briefings_switch": SWITCH, "chat_ids": CHAT_IDS},
-    )
-    return hass, coach, telegram
-
-
-async def test_post_run_analysis_sends_analysis(
-    post_run: tuple[HomeAssistant, list[ServiceCall], list[ServiceCall]],
-) -> None:
-    """A new run is analysed by id and the analysis text reaches the configured chats."""
-    hass, coach, telegram = post_run
-    hass.bus.async_fire("coach_dyno_activity", _activity_event())
-    await hass.async_block_till_done()
-
-    assert [call.data for call in coach] == [
-        {"config_entry_id": ENTRY_ID, "activity_id": 13579246801}
-    ]
-    assert [call.data for call in telegram] == [
         {
-            "message": ANALYSIS_RESPONSE["text"],
-            "target": EXPECTED_TARGET,
-            "title": "Post-run analysis: Tempo Tuesday",
-            "parse_mode": "plain_text",
-        }
-    ]
+            "coach": athlete.entry_id,
+            "briefings_switch": _switch(hass, athlete),
+            **_recipients(via, telegram),
+        },
+    )
+
+    run = await _upload(hass, strava, athlete, sport_type="Run", type="Run", name="Tempo Tuesday")
+
+    analysis = await call_action(
+        hass, "analyze_activity", {"config_entry_id": athlete.entry_id, "activity_id": run["id"]}
+    )
+    # The message carries the analysis, not just its title.
+    assert analysis["summary"] in analysis["text"]
+    assert all(line in analysis["text"] for line in analysis["went_well"])
+    expected = f"Post-run analysis: Tempo Tuesday\n{analysis['text']}"
+    assert _texts(telegram.fake) == {RUNNER_CHAT: expected, CLUB_CHAT: expected}
 
 
 @pytest.mark.parametrize(
     "overrides",
     [
-        pytest.param({"action": "updated"}, id="updated"),
-        pytest.param({"action": "deleted"}, id="deleted"),
-        pytest.param({"config_entry_id": OTHER_ENTRY_ID}, id="other-athlete"),
-        pytest.param({"sport_type": "Ride"}, id="not-a-run"),
+        pytest.param({"sport_type": "Ride", "type": "Ride"}, id="not-a-run"),
+        pytest.param({"sport_type": "Run", "type": "Run", "switch_off": True}, id="switch-off"),
     ],
 )
-async def test_post_run_analysis_ignores_other_events(
-    post_run: tuple[HomeAssistant, list[ServiceCall], list[ServiceCall]],
+async def test_post_run_analysis_skips(
+    hass: HomeAssistant,
+    athlete: MockConfigEntry,
+    strava: FakeStrava,
+    telegram: Telegram,
     overrides: dict[str, Any],
 ) -> None:
-    """Edits, deletions, other athletes and other sports are not analysed."""
-    hass, coach, telegram = post_run
-    hass.bus.async_fire("coach_dyno_activity", _activity_event(**overrides))
-    await hass.async_block_till_done()
-    assert coach == []
-    assert telegram == []
+    """Rides are not analysed, and nothing is sent while briefings are switched off."""
+    switch = _switch(hass, athlete)
+    if overrides.pop("switch_off", False):
+        await hass.services.async_call("switch", "turn_off", {"entity_id": switch}, blocking=True)
+    automation = await _setup_automation(
+        hass,
+        "post_run_analysis.yaml",
+        {"coach": athlete.entry_id, "briefings_switch": switch, "chat_ids": [str(RUNNER_CHAT)]},
+    )
+    await _upload(hass, strava, athlete, **overrides)
+    assert telegram.fake.messages == []
+    assert _last_triggered(hass, automation) is None
 
 
-async def test_post_run_analysis_switch_off_sends_nothing(
-    post_run: tuple[HomeAssistant, list[ServiceCall], list[ServiceCall]],
+async def test_post_run_analysis_edits_are_not_analysed(
+    hass: HomeAssistant,
+    athlete: MockConfigEntry,
+    strava: FakeStrava,
+    telegram: Telegram,
 ) -> None:
-    """With briefings switched off a new run is neither analysed nor sent."""
-    hass, coach, telegram = post_run
-    hass.states.async_set(SWITCH, STATE_OFF)
-    hass.bus.async_fire("coach_dyno_activity", _activity_event())
-    await hass.async_block_till_done()
-    assert coach == []
-    assert telegram == []
+    """Renaming a run on Strava does not send its analysis a second time."""
+    await _setup_automation(
+        hass,
+        "post_run_analysis.yaml",
+        {
+            "coach": athlete.entry_id,
+            "briefings_switch": _switch(hass, athlete),
+            "chat_ids": [str(RUNNER_CHAT)],
+        },
+    )
+    run = await _upload(hass, strava, athlete, sport_type="TrailRun", type="Run")
+    assert len(telegram.fake.messages) == 1
 
-
-async def test_post_run_analysis_trail_run_counts(
-    post_run: tuple[HomeAssistant, list[ServiceCall], list[ServiceCall]],
-) -> None:
-    """Trail runs are runs too: the default sport types include them."""
-    hass, coach, telegram = post_run
-    hass.bus.async_fire("coach_dyno_activity", _activity_event(sport_type="TrailRun"))
+    strava.update_activity(run["id"], name="Renamed trail run")
+    await call_action(hass, "harvest", {"config_entry_id": athlete.entry_id, "full": True})
     await hass.async_block_till_done()
-    assert len(coach) == 1
-    assert [call.data["message"] for call in telegram] == [ANALYSIS_RESPONSE["text"]]
+    assert len(telegram.fake.messages) == 1

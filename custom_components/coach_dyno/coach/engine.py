@@ -88,9 +88,14 @@ class Briefing:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Analysis:
-    """A post-run analysis; `flags` are the rule-detected risk codes, whatever the source."""
+    """
+    A post-run analysis; `flags` are the rule-detected risk codes, whatever the source.
+
+    `text` is all of it as one message, ready to send (the post-run blueprint sends it).
+    """
 
     activity_id: int
+    text: str
     summary: str
     went_well: tuple[str, ...]
     risk_flags: tuple[str, ...]
@@ -104,6 +109,7 @@ class Analysis:
         """JSON-safe form (action responses)."""
         return {
             "activity_id": self.activity_id,
+            "text": self.text,
             "summary": self.summary,
             "went_well": list(self.went_well),
             "risk_flags": list(self.risk_flags),
@@ -360,6 +366,7 @@ class Coach:
             content = offline.analyze_run(snapshot, summary, similar, settings)
         result = Analysis(
             activity_id=summary.id,
+            text=offline.analysis_message(content, settings),
             summary=content.summary,
             went_well=content.went_well,
             risk_flags=content.risk_flags,

@@ -179,6 +179,9 @@ _EN: Final[dict[str, str]] = {
     "well.race": "Race completed: well done.",
     "well.easy": "Easy pace kept truly easy.",
     "well.default": "Another run in the bank: consistency builds fitness.",
+    "message.went_well": "What went well:",
+    "message.risks": "Watch out:",
+    "message.next": "Next sessions:",
     "answer.distance": (
         "This week: {week} in {count} run{s}; last week {last}; last 7 days {rolling}; "
         "this month {month}."
@@ -310,6 +313,9 @@ _VI: Final[dict[str, str]] = {
     "well.race": "Hoàn thành giải: làm tốt lắm.",
     "well.easy": "Giữ đúng pace nhẹ.",
     "well.default": "Thêm một buổi chạy: sự đều đặn tạo nên thể lực.",
+    "message.went_well": "Điểm tốt:",
+    "message.risks": "Cần chú ý:",
+    "message.next": "Các buổi tiếp theo:",
     "answer.distance": (
         "Tuần này: {week} qua {count} buổi; tuần trước {last}; 7 ngày qua {rolling}; "
         "tháng này {month}."
@@ -821,6 +827,29 @@ def analyze_run(
         risk_flags=risk_messages(detect_risks(snapshot, run), settings),
         next_sessions=sessions,
     )
+
+
+def analysis_message(content: AnalysisContent, settings: CoachSettings) -> str:
+    """Write an analysis as one message to send (Telegram, notifications), whoever wrote it."""
+    voice = _Voice(settings)
+    blocks = [content.summary]
+    for heading, lines in (
+        ("message.went_well", content.went_well),
+        ("message.risks", content.risk_flags),
+    ):
+        if lines:
+            blocks.append("\n".join([voice.t(heading), *(f"- {line}" for line in lines)]))
+    if content.next_sessions:
+        sessions = []
+        for session in content.next_sessions:
+            line = f"- {session.title}"
+            if session.distance_km > 0:
+                line += f": {voice.dist(session.distance_km * 1000)}"
+                if session.target_pace_s_per_km:
+                    line += f" @ {voice.pace(session.target_pace_s_per_km)}"
+            sessions.append(line)
+        blocks.append("\n".join([voice.t("message.next"), *sessions]))
+    return "\n\n".join(blocks)
 
 
 def _normalize(text: str) -> str:
