@@ -13,7 +13,7 @@ from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers import issue_registry as ir, service as service_helper
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
@@ -87,6 +87,17 @@ async def test_every_action_is_described(hass: HomeAssistant, loaded_demo: MockC
         assert strings["services"][name]["name"], name
         for field in fields:
             assert strings["services"][name]["fields"][field]["description"], (name, field)
+
+
+async def test_home_assistant_reads_services_yaml(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Home Assistant's own schema accepts services.yaml, so the action editor shows every field."""
+    descriptions = (await service_helper.async_get_all_descriptions(hass))[DOMAIN]
+    assert "Unable to parse services.yaml" not in caplog.text
+    described = yaml.safe_load((INTEGRATION / "services.yaml").read_text(encoding="utf-8"))
+    for name, spec in described.items():
+        assert set(descriptions[name]["fields"]) == set(spec["fields"]), name
 
 
 # ----- which entry ------------------------------------------------------------------------------
