@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 import json
 from pathlib import Path
 import time
@@ -34,6 +34,7 @@ from tests.conftest import (
 )
 from tests.fakes.gemini import FakeGemini, invalid_key_error, json_reply, quota_error
 from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
+from tests.sources.test_files_quirks import strava_gpx
 
 INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / DOMAIN
 ACTIVITIES = f"{API_PREFIX}/athlete/activities"
@@ -276,6 +277,7 @@ async def test_import_an_export(
         "imported": 2,
         "read": 2,
         "skipped": 0,
+        "merged": 0,
     }
     assert _distance_this_week(hass) == pytest.approx(before + 14.0, abs=1e-3)
     stored = loaded_demo.runtime_data.coordinator.store.activities
@@ -285,10 +287,45 @@ async def test_import_an_export(
         "imported": 0,
         "read": 2,
         "skipped": 0,
+        "merged": 0,
     }
     assert _distance_this_week(hass) == pytest.approx(before + 14.0, abs=1e-3)
     # Imported history is not news: automations are not woken for it.
     assert events == []
+
+
+async def test_a_run_from_its_export_row_and_its_own_file_counts_once(
+    hass: HomeAssistant, config_dir: Path, loaded_demo: MockConfigEntry
+) -> None:
+    """The export's row and the run's GPX (as Strava writes it) make one run, with the file's HR."""
+    start = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
+    export = config_dir / "strava_export"
+    export.mkdir()
+    (export / "activities.csv").write_text(
+        "Activity ID,Activity Date,Activity Name,Activity Type,Elapsed Time,Distance,Moving Time\n"
+        '90000000003,"Nov 20, 2026, 6:00:00 AM",Dawn Strides,Run,600,1.79,595\n',
+        encoding="utf-8",
+    )
+    watch = config_dir / "watch"
+    watch.mkdir()
+    (watch / "dawn.gpx").write_bytes(b"\n  " + strava_gpx(start))
+    store = loaded_demo.runtime_data.coordinator.store
+    before = _distance_this_week(hass)
+    data = {"config_entry_id": loaded_demo.entry_id}
+
+    await call_action(hass, "import_export", {**data, "path": "strava_export"})
+    count = len(store.activities)
+    assert store.activities[90000000003].stream_summary is None
+
+    answer = await call_action(hass, "import_export", {**data, "path": "watch"})
+
+    assert answer == {"imported": 1, "read": 1, "skipped": 0, "merged": 1}
+    assert len(store.activities) == count
+    run = store.activities[90000000003]
+    assert run.name == "Dawn Strides"
+    assert run.stream_summary is not None
+    assert run.avg_hr is not None
+    assert _distance_this_week(hass) == pytest.approx(before + 1.79, abs=1e-3)
 
 
 # ----- analyze_activity -------------------------------------------------------------------------

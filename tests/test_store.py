@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+import dataclasses
 from datetime import UTC, datetime, timedelta
 import json
 from pathlib import Path
@@ -268,6 +269,81 @@ async def test_upsert_keeps_reduced_streams(hass: HomeAssistant) -> None:
     assert store.remove(2) == run(2)
     assert store.remove(2) is None
     assert list(store.activities) == [1]
+
+
+STREAMS = StreamSummary(
+    hr_seconds=HrHistogram([(150, 1800.0), (160, 1200.0)]), efficiency_factor=1.2
+)
+
+
+def recording(of: Activity, **changes: Any) -> Activity:
+    """Return the same run as its own file gives it: a negative id, its watch's start and distance."""
+    values: dict[str, Any] = {
+        "id": -int(of.start.timestamp()) - 20,
+        "start": of.start + timedelta(seconds=20),
+        "sport_type": of.sport_type,
+        "name": "",
+        "distance_m": of.distance_m * 1.01,
+        "moving_s": of.moving_s,
+        "elapsed_s": of.elapsed_s,
+        "avg_hr": of.avg_hr,
+        "stream_summary": STREAMS,
+    }
+    values.update(changes)
+    return Activity(**values)
+
+
+@pytest.mark.parametrize("file_first", [False, True], ids=["row-then-file", "file-then-row"])
+async def test_one_run_from_two_sources_is_one_activity(
+    hass: HomeAssistant, file_first: bool
+) -> None:
+    """An export row (or the API) and the run's own file make one run: Strava's id, the file's streams."""
+    store = ActivityStore(hass, ENTRY_ID)
+    row = run(1, avg_hr=None)
+    file = recording(row, avg_hr=151.0)
+    first, second = (file, row) if file_first else (row, file)
+    store.upsert([first])
+
+    created, updated = store.upsert([second])
+
+    assert created == []
+    assert list(store.activities) == [1]
+    [kept] = store.activities.values()
+    assert updated == [kept]
+    assert (kept.id, kept.name, kept.distance_m) == (1, "Run 1", row.distance_m)
+    assert kept.stream_summary == STREAMS
+    assert kept.avg_hr == 151.0
+    assert store.merges == 1
+    # The same file again changes nothing (it is still recognised).
+    assert store.upsert([file]) == ([], [])
+    assert list(store.activities) == [1]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"start_delta": 5 * 60}, id="five-minutes-later"),
+        pytest.param({"distance_m": 13_000.0}, id="much-longer"),
+        pytest.param({"sport_type": "Ride"}, id="a-ride"),
+        pytest.param({"id": 99}, id="another-strava-activity"),
+    ],
+)
+async def test_different_runs_stay_apart(hass: HomeAssistant, changes: dict[str, Any]) -> None:
+    """Another start, distance or sport, or two Strava activities, are never merged."""
+    store = ActivityStore(hass, ENTRY_ID)
+    row = run(1)
+    delta = timedelta(seconds=changes.pop("start_delta", 20))
+    other = recording(row, **changes)
+    store.upsert([row])
+    created, _updated = store.upsert([replace_start(other, row.start + delta)])
+    assert len(created) == 1
+    assert len(store.activities) == 2
+    assert store.merges == 0
+
+
+def replace_start(activity: Activity, start: datetime) -> Activity:
+    """Return the activity starting at `start`."""
+    return dataclasses.replace(activity, start=start)
 
 
 async def test_history_round_trips(hass: HomeAssistant, hass_storage: dict[str, Any]) -> None:

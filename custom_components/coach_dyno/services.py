@@ -187,10 +187,16 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 translation_placeholders={"path": call.data[ATTR_PATH]},
             ) from err
         # read_export refuses an export without activities (reason no_activities) above.
-        changed = await entry.runtime_data.coordinator.async_apply_changes(
-            result.activities, announce=False
-        )
-        return {"imported": changed, "read": len(result.activities), "skipped": result.skipped}
+        coordinator = entry.runtime_data.coordinator
+        merges = coordinator.store.merges
+        changed = await coordinator.async_apply_changes(result.activities, announce=False)
+        return {
+            "imported": changed,
+            "read": len(result.activities),
+            "skipped": result.skipped,
+            # Runs already stored from another source (an export row and the run's own file).
+            "merged": coordinator.store.merges - merges,
+        }
 
     async def analyze_activity(call: ServiceCall) -> ServiceResponse:
         entry = _entry(hass, call)

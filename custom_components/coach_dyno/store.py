@@ -15,7 +15,7 @@ from homeassistant.util import dt as dt_util
 
 from .const import DOMAIN, LOGGER
 from .sources.harvest import HarvestState
-from .training import Activity
+from .training import Activity, bounds
 
 STORAGE_VERSION = 1
 # Minor 2 added the harvest cursor; older files rebuild it from their activities.
@@ -78,6 +78,8 @@ class ActivityStore:
         self.governor: dict[str, Any] = {}
         # Where an unreadable file was set aside, so the caller can raise a repair issue.
         self.corrupt_path: str | None = None
+        # How many incoming records were recognised as a run already stored from another source.
+        self.merges = 0
 
     @property
     def path(self) -> str:
@@ -92,14 +94,16 @@ class ActivityStore:
             if raw is None:
                 return
             # Thousands of activities take tens of milliseconds to rebuild: not on the event loop.
-            self.activities, self.harvest, self.governor = await self._hass.async_add_executor_job(
-                _parse, raw
-            )
+            parsed = await self._hass.async_add_executor_job(_parse, raw)
         except _SHAPE_ERRORS as err:
             self.activities = {}
             self.harvest = {}
             self.governor = {}
             await self._async_set_aside(err)
+            return
+        self.activities, self.harvest, self.governor, refused = parsed
+        if refused:
+            _log_refused(self.path, refused)
 
     async def _async_set_aside(self, err: Exception) -> None:
         """Move an unreadable file out of the way, keeping it for the user to inspect."""
@@ -127,8 +131,24 @@ class ActivityStore:
         """Add or replace activities; return those that were created and those that changed."""
         created: list[Activity] = []
         updated: list[Activity] = []
+        by_minute: dict[int, set[int]] | None = None
         for incoming in activities:
             known = self.activities.get(incoming.id)
+            if known is None:
+                by_minute = by_minute if by_minute is not None else _index(self.activities.values())
+                if (twin := self._twin_of(incoming, by_minute)) is not None:
+                    merged = merge_twins(twin, incoming)
+                    self.merges += 1
+                    if merged == twin:
+                        continue
+                    del self.activities[twin.id]
+                    _unindex(by_minute, twin)
+                    self.activities[merged.id] = merged
+                    by_minute.setdefault(_minute(merged), set()).add(merged.id)
+                    # The run was already there: it changed, it did not arrive.
+                    updated.append(merged)
+                    continue
+                by_minute.setdefault(_minute(incoming), set()).add(incoming.id)
             activity = incoming
             if known is not None and activity.stream_summary is None:
                 # A summary re-read from the API must not drop the streams we already reduced.
@@ -138,6 +158,15 @@ class ActivityStore:
             self.activities[activity.id] = activity
             (created if known is None else updated).append(activity)
         return created, updated
+
+    def _twin_of(self, incoming: Activity, by_minute: dict[int, set[int]]) -> Activity | None:
+        """Return the stored record of the same run from another source, if there is one."""
+        minute = _minute(incoming)
+        for near in (minute - 1, minute, minute + 1):
+            for activity_id in by_minute.get(near, ()):
+                if same_run(self.activities[activity_id], incoming):
+                    return self.activities[activity_id]
+        return None
 
     def remove(self, activity_id: int) -> Activity | None:
         """Forget an activity (deleted on Strava); return it if it was known."""
@@ -194,16 +223,98 @@ class ConversationStore:
         await self._store.async_remove()
 
 
-def _parse(raw: Any) -> tuple[dict[int, Activity], dict[str, Any], dict[str, Any]]:
-    """Parse the stored layout into activities, harvest cursor and governor state."""
+# One run recorded twice (an export row and the run's own file, the API and a file): the same sport,
+# starts within a minute, distances within 5 % or 100 m (GPS and a watch's own count differ so much).
+SAME_START_S = 60
+SAME_DISTANCE_SHARE = 0.05
+SAME_DISTANCE_M = 100.0
+
+
+def same_run(a: Activity, b: Activity) -> bool:
+    """
+    Whether two records from different sources are one run.
+
+    Strava ids are positive and a record known only from its file has a negative one
+    (export.file_activity_id), so two Strava activities are never merged: Strava keeps both.
+    """
+    if a.id == b.id or (a.id > 0 and b.id > 0):
+        return False
+    if a.sport_type != b.sport_type and not (a.is_run and b.is_run):
+        return False
+    if abs((a.start - b.start).total_seconds()) > SAME_START_S:
+        return False
+    gap = abs(a.distance_m - b.distance_m)
+    return gap <= max(SAME_DISTANCE_M, SAME_DISTANCE_SHARE * max(a.distance_m, b.distance_m))
+
+
+def merge_twins(known: Activity, incoming: Activity) -> Activity:
+    """Return one record of a run seen twice: Strava's id and numbers, the richer streams."""
+    base, other = (incoming, known) if incoming.id > 0 else (known, incoming)
+    return replace(
+        base,
+        stream_summary=base.stream_summary or other.stream_summary,
+        avg_hr=base.avg_hr if base.avg_hr is not None else other.avg_hr,
+        max_hr=base.max_hr if base.max_hr is not None else other.max_hr,
+        elevation_gain_m=base.elevation_gain_m or other.elevation_gain_m,
+        race=base.race or other.race,
+        trainer=base.trainer or other.trainer,
+        # A file is a recording, so a run with one was not entered by hand.
+        manual=base.manual and other.manual,
+    )
+
+
+def _minute(activity: Activity) -> int:
+    return int(activity.start.timestamp()) // 60
+
+
+def _index(activities: Iterable[Activity]) -> dict[int, set[int]]:
+    """Index activity ids by their start minute, to find a twin without scanning the history."""
+    by_minute: dict[int, set[int]] = {}
+    for activity in activities:
+        by_minute.setdefault(_minute(activity), set()).add(activity.id)
+    return by_minute
+
+
+def _unindex(by_minute: dict[int, set[int]], activity: Activity) -> None:
+    by_minute.get(_minute(activity), set()).discard(activity.id)
+
+
+def _parse(
+    raw: Any,
+) -> tuple[dict[int, Activity], dict[str, Any], dict[str, Any], list[tuple[Activity, str]]]:
+    """Parse the stored layout into activities, harvest cursor, governor state and refused records."""
     activities: dict[int, Activity] = {}
     for item in raw["activities"]:
         activity = Activity.from_dict(item)
         activities[activity.id] = activity
+    # A record stored before the imports checked their ranges (a start in year 9999, a run of 1e305
+    # km) would stop every snapshot: it is left out, and gone from the file at the next save.
+    kept, refused = bounds.split(activities.values())
+    if refused:
+        activities = {activity.id: activity for activity in kept}
     harvest = dict(raw.get("harvest") or {})
+    newest = harvest.get("newest_start")
+    if isinstance(newest, int | float) and newest >= bounds.latest_start().timestamp():
+        # Synced from such a record, the cursor would ask Strava only for activities after it.
+        harvest["newest_start"] = max((int(a.start.timestamp()) for a in kept), default=None)
     # Parsed now, so a cursor that cannot be read is found here and not in the middle of a sync.
     HarvestState.from_dict(harvest)
     governor = raw.get("governor") or {}
     if not isinstance(governor, dict):
         raise TypeError("governor")
-    return activities, harvest, dict(governor)
+    return activities, harvest, dict(governor), refused
+
+
+def _log_refused(path: str, refused: list[tuple[Activity, str]]) -> None:
+    """Say once, at load, which stored records were left out and why."""
+    shown = 10
+    reasons = "; ".join(f"{activity.id}: {reason}" for activity, reason in refused[:shown])
+    more = f"; and {len(refused) - shown} more" if len(refused) > shown else ""
+    LOGGER.warning(
+        "Activity history %s holds %s activities with impossible values, left out and dropped "
+        "at the next save: %s%s",
+        path,
+        len(refused),
+        reasons,
+        more,
+    )

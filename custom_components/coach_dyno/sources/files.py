@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import math
+import re
 from typing import Any, Final, NamedTuple
 from xml.parsers import expat
 
@@ -19,6 +20,7 @@ import gpxpy
 import gpxpy.gpx
 
 from custom_components.coach_dyno.training.activity import Streams
+from custom_components.coach_dyno.training.bounds import HR_RANGE_BPM
 
 FILE_KINDS: Final = ("fit", "gpx", "tcx")
 
@@ -27,7 +29,10 @@ _MOVING_SPEED_MS: Final = 0.5
 # Altitude must move this far before a climb counts: barometers and GPS jitter by a metre or two.
 _ELEVATION_HYSTERESIS_M: Final = 2.0
 # Heart rates outside this range are sensor dropouts or spikes, not physiology.
-_HR_RANGE: Final = (25.0, 250.0)
+_HR_RANGE: Final = HR_RANGE_BPM
+# What Strava writes before `<?xml` in the TCX and GPX files of its exports: whitespace (spaces and
+# newlines) and sometimes a UTF-8 byte order mark. XML allows nothing before its declaration.
+_XML_PREAMBLE: Final = re.compile(rb"(?:[ \t\r\n]|\xef\xbb\xbf)*")
 
 # Sport names as files spell them (FIT enums, TCX Sport attributes, GPX <type>, including the numeric
 # codes Strava writes into its GPX files) mapped to Strava's sport_type.
@@ -190,7 +195,7 @@ def parse_gpx(data: bytes) -> ParsedFile:
     # gpxpy only reads UTF-8, where a byte search for the declarations is exact.
     _refuse_declarations(data)
     try:
-        text = data.decode("utf-8-sig")
+        text = _strip_preamble(data).decode("utf-8")
     except UnicodeDecodeError as err:
         raise ActivityFileError("GPX file is not UTF-8") from err
     try:
@@ -332,6 +337,17 @@ def _refuse_declarations(data: bytes) -> None:
         _refuse_doctype()
 
 
+def _strip_preamble(data: bytes) -> bytes:
+    """
+    Drop the whitespace and UTF-8 byte order marks before the document, in any order.
+
+    Only bytes that carry nothing are dropped, and only at the very start: the declaration checks
+    and the parser's own refusals see the same document either way.
+    """
+    match = _XML_PREAMBLE.match(data)
+    return data[match.end() :] if match else data
+
+
 def parse_tcx(data: bytes) -> ParsedFile:
     """Parse a TCX activity with the standard library's expat, refusing any DTD."""
     _refuse_declarations(data)
@@ -345,7 +361,7 @@ def parse_tcx(data: bytes) -> ParsedFile:
     parser.EndElementHandler = reader.end
     parser.CharacterDataHandler = reader.characters
     try:
-        parser.Parse(data, True)
+        parser.Parse(_strip_preamble(data), True)
     except expat.ExpatError as err:
         raise ActivityFileError(f"TCX file cannot be read: {err}") from err
 
@@ -398,6 +414,8 @@ def _assemble(
 
     derived = _derive(streams)
     hr_avg, hr_max = derived.avg_hr, derived.max_hr
+    # A file's own heart rate outside the range means no strap (some write 0), as for samples.
+    avg_hr, max_hr = _heart_rate(avg_hr), _heart_rate(max_hr)
     if not prefer_samples_for_hr or hr_avg is None:
         hr_avg = avg_hr if avg_hr is not None else hr_avg
         hr_max = max_hr if max_hr is not None else hr_max
@@ -476,13 +494,18 @@ def build_streams(samples: Sequence[_Sample]) -> Streams | None:
     if len(kept) < 2:
         return None
     origin = kept[0].time
-    low, high = _HR_RANGE
     return Streams(
         time_s=tuple((s.time - origin).total_seconds() for s in kept),
-        heartrate=_fill([s.hr if s.hr is not None and low <= s.hr <= high else None for s in kept]),
+        heartrate=_fill([_heart_rate(s.hr) for s in kept]),
         distance_m=_fill([s.distance_m for s in kept]),
         altitude_m=_fill([s.altitude_m for s in kept]),
     )
+
+
+def _heart_rate(value: float | None) -> float | None:
+    """Return a heart rate within the physiological range, None for anything else."""
+    low, high = _HR_RANGE
+    return value if value is not None and low <= value <= high else None
 
 
 def _fill(values: list[float | None]) -> tuple[float, ...] | None:

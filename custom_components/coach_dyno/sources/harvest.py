@@ -14,6 +14,7 @@ from typing import Any, Final, Protocol, Self
 import zlib
 
 from custom_components.coach_dyno.const import LOGGER
+from custom_components.coach_dyno.training import bounds
 from custom_components.coach_dyno.training.activity import Activity
 
 from .ratelimit import RateGovernor
@@ -66,6 +67,19 @@ def fingerprint(activity: Activity) -> int:
 def _epoch(activity: Activity) -> int:
     """Return an activity's start in epoch seconds."""
     return int(activity.start.timestamp())
+
+
+def _plausible(page: list[Activity]) -> list[Activity]:
+    """
+    Return the page without activities outside the plausible ranges; they are never stored.
+
+    The page itself still drives the paging (its length ends a walk, its oldest start is the next
+    cursor), but no cursor is ever advanced to a damaged start such as the year 9999.
+    """
+    kept, refused = bounds.split(page)
+    for activity, reason in refused:
+        LOGGER.warning("Skipped Strava activity %s: %s", activity.id, reason)
+    return kept
 
 
 @dataclass(slots=True)
@@ -177,11 +191,12 @@ class _Run:
         page_no = 1
         while True:
             page = await self._page(after=after, page=page_no)
+            usable = _plausible(page)
             known = self.state.recent
-            changed = [a for a in page if known.get(a.id, (0, None))[1] != fingerprint(a)]
+            changed = [a for a in usable if known.get(a.id, (0, None))[1] != fingerprint(a)]
             if changed:
                 new_state = replace(self.state)
-                new_state.newest_start = max(newest, *(_epoch(a) for a in page))
+                new_state.newest_start = max(newest, *(_epoch(a) for a in usable))
                 await self._commit(changed, new_state)
             if len(page) < MAX_PER_PAGE:
                 return
@@ -193,15 +208,17 @@ class _Run:
         while not self.state.backfill_done:
             cursor = self.state.backfill_before
             page = await self._page(before=cursor)
+            usable = _plausible(page)
             new_state = replace(self.state)
-            if page:
-                starts = [_epoch(a) for a in page]
-                new_state.newest_start = max(self.state.newest_start or 0, *starts)
+            if usable:
+                new_state.newest_start = max(
+                    self.state.newest_start or 0, *(_epoch(a) for a in usable)
+                )
             if len(page) < MAX_PER_PAGE:
                 new_state.backfill_before = None
                 new_state.backfill_done = True
             else:
-                oldest = min(starts)
+                oldest = min(_epoch(a) for a in page)
                 # `before` is exclusive: asking for before oldest+1 reads again the activities that
                 # share the oldest start second, so one cut off by the page end is never skipped.
                 next_cursor = oldest + 1
@@ -210,7 +227,7 @@ class _Run:
                     LOGGER.warning("Over %s Strava activities start at %s", MAX_PER_PAGE, oldest)
                     next_cursor = oldest
                 new_state.backfill_before = next_cursor
-            fresh = [a for a in page if a.id not in reread]
+            fresh = [a for a in usable if a.id not in reread]
             reread = {a.id for a in page if _epoch(a) == (new_state.backfill_before or 0) - 1}
             await self._commit(fresh, new_state)
 

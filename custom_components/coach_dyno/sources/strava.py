@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 import aiohttp
 
 from custom_components.coach_dyno.const import LOGGER, STRAVA_API_BASE
+from custom_components.coach_dyno.training import bounds
 from custom_components.coach_dyno.training.streams import summarize_streams
 
 from .ratelimit import RateGovernor
@@ -95,10 +96,14 @@ def _parse_activities(items: list[Any]) -> list[Activity]:
 
 
 def _parse_activity(data: Any) -> Activity:
-    """Convert one activity's JSON (runs in the executor)."""
+    """Convert one activity's JSON (runs in the executor), refusing one outside the plausible ranges."""
     from .convert import activity_from_strava  # noqa: PLC0415
 
-    return activity_from_strava(data)
+    activity = activity_from_strava(data)
+    # A page keeps such activities for its paging (the harvest skips them); a single one is refused.
+    if (reason := bounds.problem(activity)) is not None:
+        raise StravaResponseError(f"Strava activity {activity.id} is implausible: {reason}")
+    return activity
 
 
 def _parse_streams(data: Any) -> Streams | None:

@@ -5,17 +5,18 @@ The one entry point: every number the coach, the sensors and the actions need, i
 and derives volume, load, race outlook and recent runs from those lists. Load counts every sport
 with heart rate (a ride tires the legs too); volume, VDOT and the race use the profile's sport
 types. Duplicate ids keep their last occurrence; activities after `today` (or after `now`, when
-given) are ignored.
+given), and those outside the plausible ranges of `bounds`, are ignored.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, is_dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import Enum
 from typing import Any, Final, cast
 
+from . import bounds
 from ._common import resolve_time_zone
 from .activity import Activity, AthleteProfile
 from .load import acwr, advance_pmc, monotony, pmc, strain
@@ -184,8 +185,13 @@ def compute_snapshot(
     """Return the training snapshot of `activities` for `profile` as of the local day `today`."""
     zone = resolve_time_zone(profile.time_zone)
     unique = {activity.id: activity for activity in activities}
+    # A damaged record (a start in year 9999, a run of 1e305 km) would break the dating or the
+    # sums below: it is left out. Every start up to the end of `today` anywhere on Earth fits.
+    plausible, _ = bounds.split(
+        unique.values(), now=now or datetime.combine(today, time(), UTC), histograms=False
+    )
     entries: list[tuple[date, Activity]] = []
-    for activity in unique.values():
+    for activity in plausible:
         if now is not None and activity.start > now:
             continue
         day = activity.start.astimezone(zone).date()
