@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 import logging
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import entity_registry as er
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import config_entry_oauth2_flow, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
@@ -90,6 +92,33 @@ async def test_setup_and_unload_leave_nothing_behind(
     async_fire_time_changed(hass)
     await hass.async_block_till_done(wait_background_tasks=True)
     assert strava.count() == 0
+
+
+# Home Assistant 2026.2 raises this when a provider of application credentials (the cloud) is down.
+UNAVAILABLE = getattr(
+    config_entry_oauth2_flow, "ImplementationUnavailableError", HomeAssistantError
+)
+
+
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_unavailable_oauth_implementation_retries_setup(
+    hass: HomeAssistant, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """Credentials that cannot be reached for now retry setup, saying why; no sign-in is asked."""
+    strava.generate(5)
+    strava_entry.add_to_hass(hass)
+    with patch(
+        "custom_components.coach_dyno.async_get_config_entry_implementation",
+        side_effect=UNAVAILABLE("the cloud is unreachable"),
+    ):
+        await hass.config_entries.async_setup(strava_entry.entry_id)
+        await hass.async_block_till_done()
+
+    assert state_of(strava_entry) is ConfigEntryState.SETUP_RETRY
+    assert strava_entry.reason is not None
+    assert strava_entry.reason.startswith("The Strava application credentials are not available")
+    assert not list(strava_entry.async_get_active_flows(hass, {SOURCE_REAUTH}))
+    assert strava.requests == []
 
 
 @pytest.mark.usefixtures("frozen_now", "credentials", "no_push")
