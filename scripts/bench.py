@@ -126,6 +126,18 @@ def training_section(figures: dict[str, float], module: Any) -> Section:
                 f"{figures['naive_ms']:.0f} ms, {figures['speedup_vs_naive']:.0f}x slower",
             ),
             Line(
+                "a week planned (plan_week)",
+                f"{figures['plan_week_ms']:.3f} ms",
+                f"budget < {module.PLAN_BUDGET_MS:.0f} ms",
+                figures["plan_week_ms"] < module.PLAN_BUDGET_MS,
+            ),
+            Line(
+                "a bad week held to the guardrails",
+                f"{figures['guard_week_ms']:.3f} ms",
+                f"budget < {module.PLAN_BUDGET_MS:.0f} ms",
+                figures["guard_week_ms"] < module.PLAN_BUDGET_MS,
+            ),
+            Line(
                 "history memory (engine objects)",
                 f"{figures['history_mb']:.2f} MB",
                 f"budget < {module.MEMORY_BUDGET_MB:.0f} MB",

@@ -33,6 +33,7 @@ from custom_components.coach_dyno.training import (  # noqa: E402
     GoalRace,
     compute_snapshot,
 )
+from custom_components.coach_dyno.training.plan import plan_week  # noqa: E402
 from tests.fakes.gemini import VALID_KEY, FakeGemini, json_reply  # noqa: E402
 
 YEARS = 10
@@ -107,7 +108,7 @@ def bench(years: int = YEARS) -> dict[str, float]:
     )
     snapshot = compute_snapshot(activities, profile, TODAY)
     request = briefing_request(
-        snapshot, "morning", CoachSettings(), TODAY, snapshot.recent_runs[1:4]
+        snapshot, "morning", CoachSettings(), plan_week(snapshot, TODAY), snapshot.recent_runs[1:4]
     )
     return {
         "activities": float(len(activities)),

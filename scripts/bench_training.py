@@ -3,7 +3,8 @@ Benchmark of the training engine on a synthetic 10-year daily-running history.
 
 Prints the median time of `compute_snapshot` (budget: well under 25 ms), also when every run has an
 HR histogram, how many times faster it is than a deliberately naive engine that recomputes every
-day's load from scratch, and the memory the history takes (budget: under 15 MB). `bench()` returns
+day's load from scratch, the memory the history takes (budget: under 15 MB), and the time to plan a
+week and to hold a bad plan to the guardrails (budget: under 2 ms each). `bench()` returns
 the same figures for `scripts/bench`.
 """
 
@@ -52,12 +53,15 @@ def _load_training() -> ModuleType:
 
 
 training: Any = _load_training()
+planner: Any = importlib.import_module("_coach_dyno_training_bench.plan")
 
 YEARS = 10
 REPEATS = 15
 NAIVE_DAYS = 90
 SNAPSHOT_BUDGET_MS = 25.0
 MEMORY_BUDGET_MB = 15.0
+PLAN_BUDGET_MS = 2.0
+PLANS_PER_SAMPLE = 100
 TODAY = date(2026, 11, 15)
 
 
@@ -173,8 +177,24 @@ def bench(
     streams_ms = _median_ms(
         lambda: training.compute_snapshot(with_streams, profile, TODAY), repeats
     )
+    snapshot = training.compute_snapshot(history, profile, TODAY)
+    week = planner.plan_week(snapshot, TODAY)
+    bad = [
+        planner.Session(s.day, planner.WorkoutType.INTERVALS, 15.0, 180.0) for s in week.sessions
+    ]
+
+    def plan_weeks() -> None:
+        for _ in range(PLANS_PER_SAMPLE):
+            planner.plan_week(snapshot, TODAY)
+
+    def guard_weeks() -> None:
+        for _ in range(PLANS_PER_SAMPLE):
+            planner.guard(bad, week)
+
     return {
         "activities": float(len(history)),
+        "plan_week_ms": _median_ms(plan_weeks, repeats) / PLANS_PER_SAMPLE,
+        "guard_week_ms": _median_ms(guard_weeks, repeats) / PLANS_PER_SAMPLE,
         "snapshot_ms": snapshot_ms,
         "streams_first_ms": streams_first_ms,
         "streams_ms": streams_ms,
@@ -201,6 +221,10 @@ def main() -> None:
         f" compute_snapshot is {figures['speedup_vs_naive']:.0f}x faster"
     )
     print(f"  history memory {figures['history_mb']:.2f} MB (budget < {MEMORY_BUDGET_MB:.0f} MB)")
+    print(
+        f"  a week planned {figures['plan_week_ms']:.3f} ms, a bad week guarded"
+        f" {figures['guard_week_ms']:.3f} ms (budget < {PLAN_BUDGET_MS:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

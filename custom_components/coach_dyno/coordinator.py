@@ -88,7 +88,7 @@ class CoachData:
 def snapshot_status(snapshot: TrainingSnapshot) -> dict[str, Any]:
     """Return the snapshot as JSON-safe data without its per-day series and its runs."""
     status = snapshot.as_dict()
-    del status["load"]["daily"], status["latest_run"], status["recent_runs"]
+    del status["load"]["daily"], status["latest_run"], status["recent_runs"], status["recent"]
     return status
 
 

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
+import itertools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +25,12 @@ from custom_components.coach_dyno.coach import (
 )
 from custom_components.coach_dyno.coach.engine import MAX_CACHED_ANALYSES
 from custom_components.coach_dyno.training import TrainingSnapshot
+from custom_components.coach_dyno.training.plan import (
+    HARD,
+    QUALITY,
+    described_km,
+    plan_week as planned_week,
+)
 from tests.coach import replies
 from tests.coach.conftest import ExecutorRecorder, FakeClock, SleepRecorder
 from tests.coach.history import history, with_load
@@ -38,6 +45,7 @@ from tests.fakes.gemini import (
     text_reply,
     unavailable_error,
 )
+from tests.training import scenarios
 
 if TYPE_CHECKING:
     from google.genai import Client
@@ -70,13 +78,14 @@ async def test_morning_briefing_from_gemini(
     make_coach: Callable[..., Coach], fake_gemini: FakeGemini, year_snapshot: TrainingSnapshot
 ) -> None:
     snap = year_snapshot
-    fake_gemini.queue(MAIN, json_reply(replies.briefing(snap.today)))
+    fake_gemini.queue(MAIN, json_reply(replies.briefing(snap.today, like=snap)))
     coach = make_coach()
 
     briefing = await coach.briefing(snap)
 
     assert (briefing.source, briefing.model, briefing.kind) == ("gemini", MAIN, "morning")
     assert briefing.text == "Good morning from Gemini."
+    assert briefing.adjustments == ()
     assert not briefing.quota_exhausted
     assert [day.date for day in briefing.plan] == [snap.today + timedelta(days=i) for i in range(7)]
     assert coach.latest_plan == briefing.plan
@@ -84,13 +93,16 @@ async def test_morning_briefing_from_gemini(
     by_type = {day.type: day for day in briefing.plan}
     # The model's paces are replaced by the VDOT paces of each session type.
     assert by_type[WorkoutType.EASY].target_pace_s_per_km == round(snap.paces.easy, 1)
-    assert by_type[WorkoutType.TEMPO].target_pace_s_per_km == round(snap.paces.threshold, 1)
-    assert by_type[WorkoutType.INTERVALS].target_pace_s_per_km == round(snap.paces.interval, 1)
+    assert by_type[WorkoutType.REPETITION].target_pace_s_per_km == round(snap.paces.repetition, 1)
     assert by_type[WorkoutType.REST].distance_km == 0
-    assert by_type[WorkoutType.LONG].distance_km == 8.2  # rounded to 0.1 km
+    # The model's own words stay on the days the guardrails accept.
+    assert by_type[WorkoutType.LONG].description == "long day"
     (sent,) = fake_gemini.requests
     assert "Write all text in English." in sent.system_text
     assert "City Half" in sent.prompt_text
+    # The planner's week is the baseline Gemini starts from, with the rules it is held to.
+    assert "Planner's week (steady), the baseline: Tue repetition " in sent.prompt_text
+    assert "no hard day (quality, long, race) after a hard day" in sent.prompt_text
     schema = sent.generation_config["responseSchema"]
     assert _field(schema, "property_ordering") == ["days", "text"]
     assert int(_field(schema["properties"]["days"], "min_items")) == 7
@@ -98,13 +110,66 @@ async def test_morning_briefing_from_gemini(
     data = briefing.as_dict()
     assert data["plan"][0]["date"] == snap.today.isoformat()
     assert data["source"] == "gemini"
+    assert data["adjustments"] == []
+
+
+@pytest.mark.parametrize(
+    ("settings", "note", "fixed"),
+    [
+        (
+            CoachSettings(),
+            "\n\nPlan adjusted: ",
+            "Wed: intervals 15.0 km became rest day (every week keeps a rest day).",
+        ),
+        (
+            CoachSettings(language="vi"),
+            "\n\nKế hoạch đã điều chỉnh: ",
+            "T4: chạy interval 15,0 km thành ngày nghỉ (tuần nào cũng giữ một ngày nghỉ).",
+        ),
+    ],
+)
+async def test_a_bad_gemini_plan_is_corrected_and_says_why(
+    make_coach: Callable[..., Coach],
+    fake_gemini: FakeGemini,
+    settings: CoachSettings,
+    note: str,
+    fixed: str,
+) -> None:
+    snap = scenarios.taper()
+    bad = replies.briefing(snap.today, "Big week ahead.")
+    for day in bad["days"]:
+        day.update(
+            type="intervals",
+            distance_km=15,
+            target_pace_s_per_km=150,
+            description="Warm up 2 km, 10 x 1 km, cool down 2 km",
+        )
+    fake_gemini.queue(MAIN, json_reply(bad))
+
+    briefing = await make_coach(settings).briefing(snap)
+
+    assert briefing.source == "gemini"
+    assert fixed in briefing.adjustments
+    assert briefing.text.startswith(f"Big week ahead.{note}")
+    assert fixed in briefing.text
+    plan = planned_week(snap, snap.today)
+    # Whatever Gemini wrote, the week that reaches the runner keeps the planner's rules.
+    assert sum(1 for w in briefing.plan if w.type in QUALITY) <= plan.max_quality
+    assert sum(w.distance_km for w in briefing.plan) <= plan.band_km[1] + 0.5
+    hard = [w.type in HARD for w in briefing.plan]
+    assert not any(a and b for a, b in itertools.pairwise(hard))
+    assert all(w.target_pace_s_per_km != 150 for w in briefing.plan)
+    for workout in briefing.plan:
+        assert described_km(workout.description) <= workout.distance_km + 0.5
 
 
 async def test_weekly_report_plans_from_tomorrow(
     make_coach: Callable[..., Coach], fake_gemini: FakeGemini, year_snapshot: TrainingSnapshot
 ) -> None:
     tomorrow = year_snapshot.today + timedelta(days=1)
-    fake_gemini.queue(MAIN, json_reply(replies.briefing(tomorrow, "Week done.")))
+    fake_gemini.queue(
+        MAIN, json_reply(replies.briefing(tomorrow, "Week done.", like=year_snapshot))
+    )
 
     report = await make_coach().briefing(year_snapshot, "weekly")
 
@@ -172,7 +237,10 @@ async def test_briefing_in_vietnamese(
     make_coach: Callable[..., Coach], fake_gemini: FakeGemini, year_snapshot: TrainingSnapshot
 ) -> None:
     coach = make_coach(CoachSettings(language="vi", units=Units.IMPERIAL))
-    fake_gemini.queue(MAIN, json_reply(replies.briefing(year_snapshot.today, "Chào buổi sáng!")))
+    fake_gemini.queue(
+        MAIN,
+        json_reply(replies.briefing(year_snapshot.today, "Chào buổi sáng!", like=year_snapshot)),
+    )
 
     briefing = await coach.briefing(year_snapshot)
 
@@ -298,7 +366,9 @@ async def test_malformed_plan_uses_the_fallback_model(
     short = replies.briefing(year_snapshot.today)
     short["days"] = short["days"][:6]
     fake_gemini.queue(MAIN, json_reply(short))
-    fake_gemini.queue(LITE, json_reply(replies.briefing(year_snapshot.today, "Lite plan.")))
+    fake_gemini.queue(
+        LITE, json_reply(replies.briefing(year_snapshot.today, "Lite plan.", like=year_snapshot))
+    )
 
     briefing = await make_coach().briefing(year_snapshot)
 
@@ -548,3 +618,30 @@ async def test_settings_change_clears_the_caches(
     assert coach.settings.units is Units.IMPERIAL
     await coach.analyze(year_snapshot, run)
     assert len(fake_gemini.requests) == 2
+
+
+async def test_gemini_next_sessions_pass_the_guardrails(
+    make_coach: Callable[..., Coach], fake_gemini: FakeGemini
+) -> None:
+    snap = scenarios.beginner()
+    run = snap.recent_runs[0]
+    hard = {
+        "type": "intervals",
+        "title": "Big intervals",
+        "distance_km": 12,
+        "target_pace_s_per_km": 200,
+        "description": "Warm up 2 km, 8 x 1 km, cool down 2 km",
+    }
+    answer = {**replies.analysis(), "next_sessions": [hard, hard, hard]}
+    fake_gemini.queue(MAIN, json_reply(answer))
+
+    analysis = await make_coach().analyze(snap, run)
+
+    # A beginner on 10 km a week gets no interval session, whatever the model wrote.
+    assert [s.type for s in analysis.next_sessions] == [WorkoutType.EASY] * 3
+    assert all(s.distance_km <= 4.0 for s in analysis.next_sessions)
+    assert analysis.adjustments
+    assert analysis.adjustments[0].endswith("(too many hard sessions for this week).")
+    assert analysis.text.endswith("\n".join(f"- {line}" for line in analysis.adjustments))
+    assert "Plan adjusted:\n- " in analysis.text
+    assert analysis.as_dict()["adjustments"] == list(analysis.adjustments)

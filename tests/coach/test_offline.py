@@ -8,29 +8,39 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from custom_components.coach_dyno.coach import CoachSettings, Persona, RiskCode, Units, WorkoutType
+from custom_components.coach_dyno.coach.formatting import fmt_pace
 from custom_components.coach_dyno.coach.offline import (
-    DELOAD_FACTOR,
-    HARD,
-    PHASE_FACTOR,
-    STARTER_WEEKLY_KM,
     analyze_run,
     answer,
+    correction_messages,
     form_state,
+    guarded_workouts,
     morning_briefing,
     plan_week,
     question_topic,
     risk_messages,
     weekly_report,
-    weekly_target_km,
+    with_adjustments,
 )
 from custom_components.coach_dyno.coach.risk import detect_risks
+from custom_components.coach_dyno.coach.schemas import PlannedWorkout
 from custom_components.coach_dyno.training import (
     Activity,
     TrainingPhase,
     TrainingSnapshot,
     compute_snapshot,
 )
+from custom_components.coach_dyno.training.plan import (
+    HARD,
+    Session,
+    described_km,
+    guard,
+    plan_week as planned_week,
+    race_pace,
+)
 from tests.coach.history import RACE_DAY, TODAY, history, profile, snapshot, with_load
+from tests.training import scenarios
+from tests.training.scenarios import comeback, unrealistic_goal
 
 EN = CoachSettings()
 VI = CoachSettings(language="vi")
@@ -112,61 +122,41 @@ def test_form_reading(tsb: float, key: str) -> None:
 # --- the 7-day plan -------------------------------------------------------------------------
 
 
-def test_plan_follows_the_week_and_the_volume(year_snapshot: TrainingSnapshot) -> None:
+def test_plan_in_the_coachs_words(year_snapshot: TrainingSnapshot) -> None:
     plan = plan_week(year_snapshot, TODAY, EN)
+    week = planned_week(year_snapshot, TODAY)
     assert [day.date for day in plan] == [TODAY + timedelta(days=i) for i in range(7)]
+    assert [(day.type, day.distance_km) for day in plan] == [
+        (s.kind, s.distance_km) for s in week.sessions
+    ]
     by_weekday = {day.date.weekday(): day for day in plan}
-    assert by_weekday[0].type is by_weekday[4].type is WorkoutType.REST
+    assert by_weekday[0].type is WorkoutType.REST
     assert by_weekday[6].type is WorkoutType.LONG
-    # Base phase: strides on Tuesday, short repetitions on Thursday.
-    assert by_weekday[1].description.startswith("Easy, then 6 x 20 s strides")
-    assert by_weekday[3].type is WorkoutType.REPETITION
-    average = year_snapshot.volume.rolling_28d.distance_m / 4000
-    target = average * PHASE_FACTOR["base"]
-    assert weekly_target_km(year_snapshot) == pytest.approx(target)
-    assert abs(sum(day.distance_km for day in plan) - target) <= 3
+    # Base phase: short repetitions on Tuesday, spelled out so that they add up to the session.
+    reps = by_weekday[1]
+    assert reps.type is WorkoutType.REPETITION
+    shape = week.sessions[0].structure
+    assert shape is not None
+    assert reps.description == (
+        f"Warm up {shape.warmup_km:.1f} km, {shape.reps} x 200 m fast and relaxed with 200 m jog, "
+        f"cool down {shape.cooldown_km:.1f} km."
+    )
+    assert described_km(reps.description) <= reps.distance_km + 0.01
     paces = year_snapshot.paces
     assert paces is not None
-    assert by_weekday[3].target_pace_s_per_km == round(paces.repetition, 1)
+    assert reps.target_pace_s_per_km == round(paces.repetition, 1)
     assert by_weekday[6].target_pace_s_per_km == round(paces.easy, 1)
     assert by_weekday[0].target_pace_s_per_km is None
 
 
-def test_plan_backs_off_after_a_load_spike(year_snapshot: TrainingSnapshot) -> None:
-    spiked = with_load(year_snapshot, acwr=1.8)
-    plan = plan_week(spiked, TODAY, EN)
-    average = year_snapshot.volume.rolling_28d.distance_m / 4000
-    assert weekly_target_km(spiked) == pytest.approx(average * DELOAD_FACTOR)
-    assert plan[0].type is WorkoutType.REST
-    assert not [day for day in plan[:3] if day.type in HARD]
-
-
-def test_plan_for_a_new_runner() -> None:
-    empty = compute_snapshot([], profile(goal=False), TODAY)
-    plan = plan_week(empty, TODAY, EN)
-    assert weekly_target_km(empty) == STARTER_WEEKLY_KM
-    runs = [day for day in plan if day.type is not WorkoutType.REST]
-    assert len(runs) == 4
-    assert all(day.target_pace_s_per_km is None for day in plan)
-    # Without a goal, Tuesday is a tempo run.
-    assert next(day for day in plan if day.date.weekday() == 1).type is WorkoutType.TEMPO
-
-
-@pytest.mark.parametrize(("weekly_km", "days"), [(10, 3), (20, 4), (40, 5), (80, 6)])
-def test_running_days_grow_with_volume(
-    year_snapshot: TrainingSnapshot, weekly_km: float, days: int
-) -> None:
-    volume = replace(year_snapshot.volume.rolling_28d, distance_m=weekly_km * 4000)
-    snap = replace(year_snapshot, volume=replace(year_snapshot.volume, rolling_28d=volume))
-    plan = plan_week(snap, TODAY, EN)
-    assert len([day for day in plan if day.type is not WorkoutType.REST]) == days
-
-
-def test_long_run_is_capped_by_the_race(year_snapshot: TrainingSnapshot) -> None:
-    volume = replace(year_snapshot.volume.rolling_28d, distance_m=150 * 4000)
-    snap = replace(year_snapshot, volume=replace(year_snapshot.volume, rolling_28d=volume))
-    long_run = next(day for day in plan_week(snap, TODAY, EN) if day.type is WorkoutType.LONG)
-    assert long_run.distance_km == 23.0  # 1.1 x the half marathon, to the half kilometre
+def test_plan_in_vietnamese(year_snapshot: TrainingSnapshot) -> None:
+    plan = plan_week(year_snapshot, TODAY, VI)
+    titles = {day.type: day.title for day in plan}
+    assert titles[WorkoutType.REST] == "Ngày nghỉ"
+    assert titles[WorkoutType.LONG] == "Chạy dài"
+    reps = next(day for day in plan if day.type is WorkoutType.REPETITION)
+    assert reps.description.startswith("Khởi động 1,5 km, ")
+    assert " x 200 m nhanh mà thả lỏng" in reps.description
 
 
 def test_race_week_plan() -> None:
@@ -177,23 +167,20 @@ def test_race_week_plan() -> None:
     plan = {day.date: day for day in plan_week(snap, today, EN)}
     race = plan[RACE_DAY]
     assert (race.type, race.distance_km, race.title) == (WorkoutType.RACE, 21.1, "Race day")
-    assert race.target_pace_s_per_km == round(snap.race.goal_pace_s_per_km or 0, 1)
     assert plan[RACE_DAY - timedelta(days=1)].type is WorkoutType.REST
     shakeout = plan[RACE_DAY - timedelta(days=2)]
     assert (shakeout.type, shakeout.distance_km) == (WorkoutType.EASY, 3.0)
     assert "strides" in shakeout.description
-    # Two days off after the race, then nothing harder than a recovery run.
-    after = [plan[RACE_DAY + timedelta(days=i)].type for i in (1, 2, 3)]
-    assert after[:2] == [WorkoutType.REST, WorkoutType.REST]
-    assert after[2] in (WorkoutType.REST, WorkoutType.RECOVERY)
     text = morning_briefing(snap, tuple(plan.values()), EN)
     assert "City Half in 3 days (0 weeks), race week phase" in text
 
 
 def test_race_day_briefing() -> None:
-    snap = compute_snapshot(history(200, end=RACE_DAY), profile(), RACE_DAY)
+    snap = compute_snapshot(history(200, end=RACE_DAY - timedelta(days=1)), profile(), RACE_DAY)
     text = morning_briefing(snap, plan_week(snap, RACE_DAY, EN), EN)
-    assert "Today is race day: 21.1 km, goal pace 4:59/km." in text
+    pace = race_pace(snap)
+    assert pace is not None
+    assert f"Today is race day: 21.1 km, goal pace {fmt_pace(pace, Units.METRIC)}." in text
 
 
 def test_after_the_race_only_easy_running() -> None:
@@ -205,10 +192,62 @@ def test_after_the_race_only_easy_running() -> None:
     assert "Your race was 10 days ago: time to recover." in text
 
 
-def test_plan_in_vietnamese(year_snapshot: TrainingSnapshot) -> None:
-    titles = {day.type: day.title for day in plan_week(year_snapshot, TODAY, VI)}
-    assert titles[WorkoutType.REST] == "Ngày nghỉ"
-    assert titles[WorkoutType.LONG] == "Chạy dài"
+def test_a_comeback_is_explained() -> None:
+    snap = comeback()
+    plan = plan_week(snap, snap.today, EN)
+    text = morning_briefing(snap, plan, EN)
+    assert "Welcome back after 25 days off: about 20.0 km this week, easy running" in text
+    assert "Load spike" not in text
+    vietnamese = morning_briefing(snap, plan_week(snap, snap.today, VI), VI)
+    assert "Chào mừng bạn trở lại sau 25 ngày nghỉ" in vietnamese
+
+
+def test_an_unrealistic_goal_is_said_honestly() -> None:
+    snap = unrealistic_goal()
+    pace = race_pace(snap)
+    assert pace is not None
+    text = morning_briefing(snap, plan_week(snap, snap.today, EN), EN)
+    assert (
+        f"Your goal needs 4:16/km; today's fitness supports about {fmt_pace(pace, Units.METRIC)}"
+        in text
+    )
+    assert "Mục tiêu cần pace 4:16/km" in morning_briefing(
+        snap, plan_week(snap, snap.today, VI), VI
+    )
+
+
+def test_guardrail_corrections_in_both_languages() -> None:
+    snap = scenarios.taper()
+    week = planned_week(snap, snap.today)
+    proposed = tuple(
+        PlannedWorkout(
+            date=s.day,
+            type=WorkoutType.INTERVALS,
+            title="Hard intervals",
+            distance_km=15.0,
+            target_pace_s_per_km=180.0,
+            description="Warm up 2 km, 10 x 1 km, cool down 2 km",
+        )
+        for s in week.sessions
+    )
+    guarded = guard(
+        [Session(w.date, w.type, w.distance_km, w.target_pace_s_per_km) for w in proposed],
+        week,
+        {w.date: w.description for w in proposed},
+    )
+    plan = guarded_workouts(guarded, proposed, week, EN)
+    assert described_km(plan[0].description) <= plan[0].distance_km + 0.5
+    messages = correction_messages(guarded.corrections, EN)
+    assert "Wed: intervals 15.0 km became rest day (every week keeps a rest day)." in messages
+    assert any(
+        "(a hard day never follows a hard day)" in m or "too many hard" in m for m in messages
+    )
+    vietnamese = correction_messages(guarded.corrections, VI)
+    assert (
+        "T4: chạy interval 15,0 km thành ngày nghỉ (tuần nào cũng giữ một ngày nghỉ)." in vietnamese
+    )
+    text = with_adjustments("Gemini's text.", messages, EN)
+    assert text.startswith("Gemini's text.\n\nPlan adjusted: ")
 
 
 # --- briefings ------------------------------------------------------------------------------
@@ -265,7 +304,8 @@ def test_weekly_report(year_snapshot: TrainingSnapshot) -> None:
     )
     assert "against the 4-week average of" in text
     assert "four weeks ago" in text
-    assert "key sessions: Thu short repetitions" in text
+    assert "key sessions: Sun long run " in text
+    assert ", Tue short repetitions " in text
     sunday = compute_snapshot(
         history(365, end=TODAY + timedelta(days=5)), profile(), TODAY + timedelta(days=5)
     )
@@ -365,6 +405,8 @@ def test_analysis_highlights(year_snapshot: TrainingSnapshot) -> None:
         ("What are my paces?", "paces"),
         ("What was my last run like?", "last_run"),
         ("What should I run today?", "today"),
+        ("What should I run tomorrow?", "tomorrow"),
+        ("Why so easy?", "why"),
         ("Tell me a joke", None),
         ("Tuần này tôi chạy bao xa?", "distance"),
         ("Tuan nay toi chay bao xa", "distance"),
@@ -373,6 +415,8 @@ def test_analysis_highlights(year_snapshot: TrainingSnapshot) -> None:
         ("Dự đoán thành tích của tôi", "prediction"),
         ("Buổi chạy gần nhất của tôi?", "last_run"),
         ("Hôm nay tôi nên chạy gì?", "today"),
+        ("Ngày mai tôi chạy gì?", "tomorrow"),
+        ("Tại sao vậy?", "why"),
         ("Tốc độ của tôi?", "paces"),
         ("Giải thích giúp tôi", None),
     ],
@@ -459,3 +503,77 @@ def test_analysis_of_a_run_like_the_others(year_snapshot: TrainingSnapshot) -> N
     assert "you were 1 s/km faster." in content.summary
     assert "fitness" not in content.summary
     assert "Fatigue" not in content.summary
+
+
+def _done_today() -> TrainingSnapshot:
+    """Return the steady runner at 18:35, after a 20 km run this morning."""
+    base = scenarios.runs(TODAY - timedelta(days=120), 120, scenarios.weekly(45))
+    morning = scenarios.runs(TODAY, 1, lambda _: 20.0, start_id=7000)
+    return compute_snapshot(base + morning, scenarios.profile(), TODAY)
+
+
+def test_the_briefing_knows_todays_run_is_done() -> None:
+    snap = _done_today()
+    plan = plan_week(snap, TODAY, EN)
+    assert plan[0].title.startswith("Done: ")
+    text = morning_briefing(snap, plan, EN)
+    assert text.startswith("Nice work today!")
+    assert "Good morning" not in text
+    assert "Today's run is in: 20.0 km. Tomorrow: " in text
+    assert "Today: " not in text
+    vietnamese = morning_briefing(snap, plan_week(snap, TODAY, VI), VI)
+    assert vietnamese.startswith("Hôm nay tập tốt lắm!")
+    assert "Buổi chạy hôm nay đã xong: 20,0 km. Ngày mai: " in vietnamese
+
+
+def test_tomorrow_answers_tomorrow_and_follow_ups_keep_the_topic(
+    year_snapshot: TrainingSnapshot,
+) -> None:
+    plan = plan_week(year_snapshot, TODAY, EN)
+    tomorrow = answer(year_snapshot, "What should I run tomorrow?", EN)
+    assert tomorrow.startswith("Tomorrow: ")
+    assert tomorrow.endswith(plan[1].description)
+    today = answer(year_snapshot, "What should I do today?", EN)
+    assert today.startswith("Today: ")
+    assert "Tomorrow" not in today
+    # "And then?" carries no topic of its own: it continues the conversation's latest one.
+    follow_up = answer(year_snapshot, "And then?", EN, ["What should I run tomorrow?"])
+    assert follow_up == tomorrow
+    why = answer(year_snapshot, "Why?", EN, ["What should I run tomorrow?"])
+    assert why.startswith("A steady week of about ")
+    assert answer(year_snapshot, "xyz", EN, ["Tell me a joke"]).startswith("I am the offline coach")
+    done = _done_today()
+    assert answer(done, "What should I run today?", EN).startswith(
+        "Today's run is in: 20.0 km. Tomorrow: "
+    )
+    assert answer(done, "Ngày mai chạy gì?", VI).startswith("Ngày mai: ")
+
+
+def test_goal_pace_sessions_say_the_pace_fitness_supports() -> None:
+    snap = unrealistic_goal()
+    race = snap.race
+    assert race is not None
+    peak_day = race.race_date - timedelta(days=29)
+    peak = compute_snapshot(
+        scenarios.runs(peak_day - timedelta(days=120), 120, scenarios.weekly(30), pace=360),
+        scenarios.profile(race_day=race.race_date, goal_s=90 * 60.0),
+        peak_day,
+    )
+    plan = plan_week(peak, peak_day, EN)
+    session = next(w for w in plan if w.type is WorkoutType.RACE_PACE)
+    pace = fmt_pace(session.target_pace_s_per_km, Units.METRIC)
+    assert f" at {pace}, the race pace your fitness supports today, with " in session.description
+
+
+def test_a_replaced_week_is_said_in_one_sentence() -> None:
+    snap = scenarios.steady_base()
+    week = planned_week(snap, snap.today)
+    tiny = [Session(s.day, s.kind, 1.0 if s.distance_km else 0.0) for s in week.sessions]
+    guarded = guard(tiny, week)
+    (message,) = correction_messages(guarded.corrections, EN)
+    assert message == (
+        f"The {sum(s.distance_km for s in tiny):.1f} km week became the planner's "
+        f"{week.total_km:.1f} km (the week was far below your recent volume)."
+    )
+    (vietnamese,) = correction_messages(guarded.corrections, VI)
+    assert vietnamese.startswith("Tuần 5,0 km được thay bằng tuần 47,2 km của kế hoạch")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -34,7 +34,9 @@ from custom_components.coach_dyno.training import (
     TrainingSnapshot,
     compute_snapshot,
 )
+from custom_components.coach_dyno.training.plan import plan_week
 from tests.coach.history import TODAY, history, profile, snapshot, with_load
+from tests.training import scenarios
 
 BUDGET = 1500
 
@@ -65,7 +67,7 @@ def test_briefing_stays_under_budget_on_ten_years(
         decade_snapshot,
         kind,
         settings,
-        decade_snapshot.today,
+        plan_week(decade_snapshot, decade_snapshot.today),
         similar,
     )
     tokens = estimate_request_tokens(request)
@@ -79,16 +81,22 @@ def test_briefing_size_does_not_grow_with_history(
 ) -> None:
     settings = CoachSettings()
     year = estimate_request_tokens(
-        briefing_request(year_snapshot, "morning", settings, year_snapshot.today)
+        briefing_request(
+            year_snapshot, "morning", settings, plan_week(year_snapshot, year_snapshot.today)
+        )
     )
     decade = estimate_request_tokens(
-        briefing_request(decade_snapshot, "morning", settings, decade_snapshot.today)
+        briefing_request(
+            decade_snapshot, "morning", settings, plan_week(decade_snapshot, decade_snapshot.today)
+        )
     )
     # Only the totals' digits differ (e.g. the year's distance).
     assert abs(decade - year) < 30
     flooded = replace(decade_snapshot, recent_runs=decade_snapshot.recent_runs * 400)
     assert (
-        estimate_request_tokens(briefing_request(flooded, "morning", settings, flooded.today))
+        estimate_request_tokens(
+            briefing_request(flooded, "morning", settings, plan_week(flooded, flooded.today))
+        )
         == decade
     )
 
@@ -169,13 +177,25 @@ def test_system_instruction_for_other_languages() -> None:
 def test_briefing_tasks(year_snapshot: TrainingSnapshot) -> None:
     settings = CoachSettings()
     start = year_snapshot.today
-    morning = briefing_request(year_snapshot, "morning", settings, start).turns[0].text
-    weekly = briefing_request(year_snapshot, "weekly", settings, start).turns[0].text
+    morning = (
+        briefing_request(year_snapshot, "morning", settings, plan_week(year_snapshot, start))
+        .turns[0]
+        .text
+    )
+    weekly = (
+        briefing_request(year_snapshot, "weekly", settings, plan_week(year_snapshot, start))
+        .turns[0]
+        .text
+    )
     assert "this morning's briefing" in morning
     assert "the weekly report" in weekly
     assert f"from {start.isoformat()} to " in morning
     similar = briefing_request(
-        year_snapshot, "morning", settings, start, year_snapshot.recent_runs[1:3]
+        year_snapshot,
+        "morning",
+        settings,
+        plan_week(year_snapshot, start),
+        year_snapshot.recent_runs[1:3],
     )
     assert "Runs most like the last one" in similar.turns[0].text
 
@@ -274,8 +294,41 @@ def test_runs_are_dated_in_the_athletes_time_zone() -> None:
     analysis = analysis_request(zoned, summary, [dawn], CoachSettings()).turns[0].text
     assert "Run to analyse: 2026-01-05 Mon" in analysis
     assert "- 2026-01-05 8.0 km 5:50/km\n" in analysis
-    briefing = briefing_request(zoned, "morning", CoachSettings(), TODAY, [dawn]).turns[0].text
+    briefing = (
+        briefing_request(zoned, "morning", CoachSettings(), plan_week(zoned, TODAY), [dawn])
+        .turns[0]
+        .text
+    )
     assert "- 2026-01-05 8.0 km 5:50/km\n" in briefing
     # Before the first run the snapshot knows no zone: the start stays as recorded.
     empty = compute_snapshot([], profile(), TODAY)
     assert run_summary_of(dawn, empty).start == dawn.start
+
+
+def test_the_planners_week_and_the_day_reach_the_prompt() -> None:
+    base = scenarios.runs(TODAY - timedelta(days=120), 120, scenarios.weekly(45))
+    morning = scenarios.runs(TODAY, 1, lambda _: 8.0, start_id=7000)
+    snap = compute_snapshot(base + morning, scenarios.profile(), TODAY)
+    text = briefing_request(snap, "morning", CoachSettings(), plan_week(snap, TODAY)).turns[0].text
+    assert "Today's run is done: 8.0 km." in text
+    assert (
+        "Planner's week (steady), the baseline: Tue easy 8 DONE, Wed easy 8, Thu intervals " in text
+    )
+    assert "long run at most 14 km; at most 2 quality session(s)" in text
+    goal = scenarios.unrealistic_goal()
+    week = plan_week(goal, goal.today)
+    text = briefing_request(goal, "morning", CoachSettings(), week).turns[0].text
+    assert "Goal pace beyond today's fitness: goal-pace work at 6:09/km, not faster" in text
+    assert "the baseline: Tue repetition 5 (8x200m), Wed easy 5," in text
+    beginner = scenarios.beginner()
+    week = plan_week(beginner, beginner.today)
+    text = briefing_request(beginner, "morning", CoachSettings(), week).turns[0].text
+    assert "the baseline: Tue easy 3 +strides, Wed rest," in text
+    taper = scenarios.taper()
+    text = (
+        briefing_request(taper, "weekly", CoachSettings(), plan_week(taper, taper.today))
+        .turns[0]
+        .text
+    )
+    assert "Planner's week (taper)" in text
+    assert "race_pace 6.8 (3x1000m)" in text

@@ -12,11 +12,7 @@ from custom_components.coach_dyno.coach.schemas import (
     ANALYSIS_SCHEMA,
     BRIEFING_SCHEMA,
     MAX_ITEMS,
-    PLAN_DAYS,
-    RECOVERY_FACTOR,
     PlannedWorkout,
-    WorkoutType,
-    pace_for,
     parse_analysis,
     parse_briefing,
     parse_plan_days,
@@ -24,6 +20,12 @@ from custom_components.coach_dyno.coach.schemas import (
     plan_as_dicts,
 )
 from custom_components.coach_dyno.training import TrainingPaces
+from custom_components.coach_dyno.training.plan import (
+    PLAN_DAYS,
+    RECOVERY_PACE_FACTOR,
+    WorkoutType,
+    session_pace,
+)
 from tests.coach import replies
 
 START = date(2026, 11, 3)
@@ -65,7 +67,7 @@ def test_schemas_describe_the_required_fields() -> None:
     [
         (WorkoutType.EASY, 360.0),
         (WorkoutType.LONG, 360.0),
-        (WorkoutType.RECOVERY, round(360.0 * RECOVERY_FACTOR, 1)),
+        (WorkoutType.RECOVERY, round(360.0 * RECOVERY_PACE_FACTOR, 1)),
         (WorkoutType.MARATHON, 310.0),
         (WorkoutType.TEMPO, 290.0),
         (WorkoutType.INTERVALS, 270.0),
@@ -76,13 +78,13 @@ def test_schemas_describe_the_required_fields() -> None:
     ],
 )
 def test_paces_come_from_vdot_and_the_goal(kind: WorkoutType, expected: float | None) -> None:
-    assert pace_for(kind, PACES, GOAL_PACE) == expected
+    assert session_pace(kind, PACES, GOAL_PACE) == expected
 
 
 def test_paces_without_vdot_or_goal() -> None:
-    assert pace_for(WorkoutType.EASY, None, GOAL_PACE) is None
-    assert pace_for(WorkoutType.RACE_PACE, None, GOAL_PACE) == GOAL_PACE
-    assert pace_for(WorkoutType.RACE_PACE, PACES, None) is None
+    assert session_pace(WorkoutType.EASY, None, GOAL_PACE) is None
+    assert session_pace(WorkoutType.RACE_PACE, None, GOAL_PACE) == GOAL_PACE
+    assert session_pace(WorkoutType.RACE_PACE, PACES, None) is None
 
 
 def test_workout_pace_is_snapped_to_vdot() -> None:
@@ -139,27 +141,27 @@ def test_session_must_be_an_object() -> None:
 
 def test_plan_needs_each_of_the_seven_dates_once() -> None:
     days = replies.plan_days(START)
-    plan = parse_plan_days(list(reversed(days)), START, PACES, None)
+    plan = parse_plan_days(list(reversed(days)), START)
     assert [day.date for day in plan] == [START + timedelta(days=i) for i in range(7)]
     assert all(isinstance(day, PlannedWorkout) for day in plan)
 
     with pytest.raises(ValueError, match="expected 7"):
-        parse_plan_days(days[:6], START, PACES, None)
+        parse_plan_days(days[:6], START)
     with pytest.raises(ValueError, match="repeated"):
-        parse_plan_days([*days[:6], days[0]], START, PACES, None)
+        parse_plan_days([*days[:6], days[0]], START)
     outside = [*days[:6], {**days[6], "date": (START + timedelta(days=9)).isoformat()}]
     with pytest.raises(ValueError, match="unexpected"):
-        parse_plan_days(outside, START, PACES, None)
+        parse_plan_days(outside, START)
     with pytest.raises(ValueError, match="Invalid isoformat"):
-        parse_plan_days([{**days[0], "date": "next Monday"}, *days[1:]], START, PACES, None)
+        parse_plan_days([{**days[0], "date": "next Monday"}, *days[1:]], START)
     with pytest.raises(TypeError):
-        parse_plan_days({"days": days}, START, PACES, None)
+        parse_plan_days({"days": days}, START)
     with pytest.raises(TypeError):
-        parse_plan_days([*days[:6], "rest"], START, PACES, None)
+        parse_plan_days([*days[:6], "rest"], START)
 
 
 def test_plan_as_dicts() -> None:
-    plan = parse_plan_days(replies.plan_days(START), START, PACES, None)
+    plan = parse_plan_days(replies.plan_days(START), START)
     dicts = plan_as_dicts(plan)
     assert dicts[0]["date"] == START.isoformat()
     assert list(dicts[0]) == [
@@ -173,13 +175,13 @@ def test_plan_as_dicts() -> None:
 
 
 def test_parse_briefing() -> None:
-    text, plan = parse_briefing(json.dumps(replies.briefing(START, "  Hi.  ")), START, PACES, None)
+    text, plan = parse_briefing(json.dumps(replies.briefing(START, "  Hi.  ")), START)
     assert text == "Hi."
     assert len(plan) == 7
     with pytest.raises(ValueError, match="text is empty"):
-        parse_briefing(json.dumps(replies.briefing(START, "")), START, PACES, None)
+        parse_briefing(json.dumps(replies.briefing(START, "")), START)
     with pytest.raises(TypeError):
-        parse_briefing(json.dumps({"days": replies.plan_days(START)}), START, PACES, None)
+        parse_briefing(json.dumps({"days": replies.plan_days(START)}), START)
 
 
 def test_parse_analysis() -> None:

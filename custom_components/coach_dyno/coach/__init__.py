@@ -7,6 +7,8 @@ in an executor.
 
 from __future__ import annotations
 
+from custom_components.coach_dyno.training.plan import WorkoutType
+
 from .engine import Analysis, Answer, Briefing, Coach, Source
 from .gemini import (
     DEFAULT_FALLBACK_MODEL,
@@ -27,7 +29,7 @@ from .gemini import (
 from .memory import ConversationMemory, Exchange
 from .prompt import BriefingKind, estimate_request_tokens, estimate_tokens
 from .risk import Risk, RiskCode, detect_risks
-from .schemas import PlannedWorkout, Workout, WorkoutType
+from .schemas import PlannedWorkout, Workout
 from .settings import CoachSettings, Persona, Units
 
 __all__ = [

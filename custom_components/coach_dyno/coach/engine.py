@@ -22,6 +22,8 @@ import random
 import time
 from typing import TYPE_CHECKING, Any, Final, Literal
 
+from custom_components.coach_dyno.training.plan import Session, guard, plan_week, race_pace
+
 from . import offline, prompt
 from .gemini import (
     CoachAuthError,
@@ -41,7 +43,6 @@ from .schemas import (
     AnalysisContent,
     PlannedWorkout,
     Workout,
-    goal_pace,
     parse_analysis,
     parse_briefing,
     plan_as_dicts,
@@ -63,7 +64,11 @@ MAX_QUESTION_CHARS: Final = 2000
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Briefing:
-    """A morning briefing or weekly report, with the 7-day plan made in the same call."""
+    """
+    A morning briefing or weekly report, with the 7-day plan made in the same call.
+
+    `adjustments` say what the planner's guardrails changed in a plan from Gemini, and why.
+    """
 
     kind: BriefingKind
     day: date
@@ -72,6 +77,7 @@ class Briefing:
     model: str | None
     plan: tuple[PlannedWorkout, ...]
     quota_exhausted: bool
+    adjustments: tuple[str, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe form (action responses)."""
@@ -82,6 +88,7 @@ class Briefing:
             "source": self.source,
             "model": self.model,
             "plan": plan_as_dicts(self.plan),
+            "adjustments": list(self.adjustments),
             "quota_exhausted": self.quota_exhausted,
         }
 
@@ -91,11 +98,13 @@ class Analysis:
     """
     A post-run analysis; `flags` are the rule-detected risk codes, whatever the source.
 
-    `text` is all of it as one message, ready to send (the post-run blueprint sends it).
+    `text` is all of it as one message, ready to send (the post-run blueprint sends it);
+    `adjustments` say what the planner's guardrails changed in Gemini's next sessions, and why.
     """
 
     activity_id: int
     text: str
+    adjustments: tuple[str, ...]
     summary: str
     went_well: tuple[str, ...]
     risk_flags: tuple[str, ...]
@@ -110,6 +119,7 @@ class Analysis:
         return {
             "activity_id": self.activity_id,
             "text": self.text,
+            "adjustments": list(self.adjustments),
             "summary": self.summary,
             "went_well": list(self.went_well),
             "risk_flags": list(self.risk_flags),
@@ -179,7 +189,7 @@ class Coach:
         self._caller: GeminiCaller | None = None
         self._client_lock = asyncio.Lock()
         self._briefing_lock = asyncio.Lock()
-        self._briefings: dict[tuple[str, date, str, str, str], Briefing] = {}
+        self._briefings: dict[tuple[str, date, int, str, str, str], Briefing] = {}
         self._analyses: OrderedDict[int, Analysis] = OrderedDict()
         self._memory_data: MutableMapping[str, Any] | None = None
         if isinstance(memory, ConversationMemory):
@@ -280,22 +290,43 @@ class Coach:
         if kind not in BRIEFING_KINDS:
             raise ValueError(f"unknown briefing kind {kind!r}")
         settings = self._settings
-        key = (kind, snapshot.today, settings.language, settings.persona, settings.units)
+        # A run logged later in the day changes what the briefing says (and the plan's first day).
+        runs_today = snapshot.recent.today_runs
+        key = (
+            kind,
+            snapshot.today,
+            runs_today,
+            settings.language,
+            settings.persona,
+            settings.units,
+        )
         # One call at a time, so two automations firing together still cost one LLM call.
         async with self._briefing_lock:
             if (cached := self._briefings.get(key)) is not None:
                 self._latest_plan = cached.plan
                 return cached
             start = snapshot.today + timedelta(days=0 if kind == "morning" else 1)
-            race_pace = goal_pace(snapshot)
+            baseline = plan_week(snapshot, start)
 
             def parse(text: str) -> tuple[str, tuple[PlannedWorkout, ...]]:
-                return parse_briefing(text, start, snapshot.paces, race_pace)
+                return parse_briefing(text, start)
 
-            request = prompt.briefing_request(snapshot, kind, settings, start, similar)
+            request = prompt.briefing_request(snapshot, kind, settings, baseline, similar)
             reply = await self._generate(request, parse)
             if reply is not None:
-                text, plan = reply.value
+                text, proposed = reply.value
+                guarded = guard(
+                    [
+                        Session(w.date, w.type, w.distance_km, w.target_pace_s_per_km)
+                        for w in proposed
+                    ],
+                    baseline,
+                    {w.date: w.description for w in proposed},
+                )
+                plan = offline.guarded_workouts(guarded, proposed, baseline, settings)
+                adjustments = offline.correction_messages(guarded.corrections, settings)
+                if adjustments:
+                    text = offline.with_adjustments(text, adjustments, settings)
                 result = self._briefing(
                     kind,
                     snapshot=snapshot,
@@ -303,13 +334,14 @@ class Coach:
                     plan=plan,
                     source="gemini",
                     model=reply.model,
+                    adjustments=adjustments,
                 )
                 # Only today's entries are worth keeping.
                 for stale in [k for k in self._briefings if k[1] != snapshot.today]:
                     del self._briefings[stale]
                 self._briefings[key] = result
             else:
-                plan = offline.plan_week(snapshot, start, settings)
+                plan = offline.workouts(baseline, settings)
                 writer = offline.morning_briefing if kind == "morning" else offline.weekly_report
                 text = writer(snapshot, plan, settings)
                 result = self._briefing(
@@ -327,6 +359,7 @@ class Coach:
         plan: tuple[PlannedWorkout, ...],
         source: Source,
         model: str | None,
+        adjustments: tuple[str, ...] = (),
     ) -> Briefing:
         """Assemble a briefing result."""
         return Briefing(
@@ -337,6 +370,7 @@ class Coach:
             model=model,
             plan=plan,
             quota_exhausted=self.quota_exhausted,
+            adjustments=adjustments,
         )
 
     async def analyze(
@@ -351,22 +385,25 @@ class Coach:
             self._analyses.move_to_end(summary.id)
             return cached
         settings = self._settings
-        race_pace = goal_pace(snapshot)
+        pace = race_pace(snapshot)
 
         def parse(text: str) -> AnalysisContent:
-            return parse_analysis(text, snapshot.paces, race_pace)
+            return parse_analysis(text, snapshot.paces, pace)
 
         request = prompt.analysis_request(snapshot, summary, similar, settings)
         reply = await self._generate(request, parse)
         source: Source = "offline"
         model: str | None = None
+        adjustments: tuple[str, ...] = ()
         if reply is not None:
             content, source, model = reply.value, "gemini", reply.model
+            content, adjustments = offline.guarded_analysis(snapshot, content, settings)
         else:
             content = offline.analyze_run(snapshot, summary, similar, settings)
         result = Analysis(
             activity_id=summary.id,
-            text=offline.analysis_message(content, settings),
+            text=offline.analysis_message(content, settings, adjustments),
+            adjustments=adjustments,
             summary=content.summary,
             went_well=content.went_well,
             risk_flags=content.risk_flags,
@@ -404,7 +441,12 @@ class Coach:
             )
         else:
             answer = Answer(
-                text=offline.answer(snapshot, question, self._settings),
+                text=offline.answer(
+                    snapshot,
+                    question,
+                    self._settings,
+                    [exchange.question for exchange in conversation],
+                ),
                 source="offline",
                 model=None,
                 quota_exhausted=self.quota_exhausted,

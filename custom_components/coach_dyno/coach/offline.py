@@ -5,77 +5,41 @@ Deterministic rules over the training snapshot produce the same outputs as Gemin
 weekly report, post-run analysis, 7-day plan, short answers). It speaks when there is no key and is the
 last fallback when Gemini cannot answer.
 
-The 7-day plan: the weekly target is the 4-week average distance (15 km for a runner without
-any) times a phase factor (base 1.05, build 1.08, peak 1.0, taper
-0.65, race week 0.4, recovery 0.5, no goal 1.05), capped at 0.8 of the average when a load spike or
-deep fatigue is flagged (then the first day is rest and no hard session comes in the first three
-days). Sessions follow the week: Monday and Friday rest, quality on Tuesday and Thursday (chosen by
-phase), the long run (30 %, capped by the race distance) on Sunday, easy running in between; fewer
-running days below 25 and 12 km a week. A goal race inside the window becomes race day, with rest
-the day before and a short shake-out two days before. Paces come from VDOT (see schemas.pace_for).
+The 7-day plan comes from the training engine's planner (`training.plan`); this module only writes
+its words. A plan from Gemini passes the planner's guardrails, and the corrections are told here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 import re
 from typing import TYPE_CHECKING, Final
 import unicodedata
 
+from custom_components.coach_dyno.training.plan import (
+    HARD,
+    Correction,
+    Guarded,
+    Rule,
+    Session,
+    Situation,
+    WeekPlan,
+    WorkoutType,
+    guard,
+    plan_week as planned_week,
+)
+
 from .formatting import fmt_distance, fmt_duration, fmt_pace, pace_of
 from .prompt import PastRun
 from .risk import Risk, RiskCode, detect_risks
-from .schemas import (
-    PLAN_DAYS,
-    AnalysisContent,
-    PlannedWorkout,
-    Workout,
-    WorkoutType,
-    goal_pace,
-    pace_for,
-)
+from .schemas import AnalysisContent, PlannedWorkout, Workout
 from .settings import CoachSettings, Persona
 
 if TYPE_CHECKING:
     from custom_components.coach_dyno.training import RunSummary, TrainingSnapshot
 
-STARTER_WEEKLY_KM: Final = 15.0
-DELOAD_FACTOR: Final = 0.8
-LONG_SHARE: Final = 0.30
-QUALITY_SHARE: Final = 0.17
-MIN_RUN_KM: Final = 3.0
-MAX_LONG_KM: Final = 32.0
-NO_RACE_LONG_KM: Final = 25.0
-PHASE_FACTOR: Final = {
-    "base": 1.05,
-    "build": 1.08,
-    "peak": 1.0,
-    "taper": 0.65,
-    "race_week": 0.4,
-    "recovery": 0.5,
-    None: 1.05,
-}
-# Quality sessions on Tuesday and Thursday, by phase (None: no goal race).
-QUALITY: Final[dict[str | None, tuple[WorkoutType, WorkoutType]]] = {
-    "base": (WorkoutType.EASY, WorkoutType.REPETITION),
-    "build": (WorkoutType.INTERVALS, WorkoutType.TEMPO),
-    "peak": (WorkoutType.INTERVALS, WorkoutType.RACE_PACE),
-    "taper": (WorkoutType.INTERVALS, WorkoutType.RACE_PACE),
-    "race_week": (WorkoutType.RACE_PACE, WorkoutType.EASY),
-    "recovery": (WorkoutType.RECOVERY, WorkoutType.RECOVERY),
-    None: (WorkoutType.TEMPO, WorkoutType.EASY),
-}
-HARD: Final = frozenset(
-    {
-        WorkoutType.TEMPO,
-        WorkoutType.INTERVALS,
-        WorkoutType.REPETITION,
-        WorkoutType.RACE_PACE,
-        WorkoutType.MARATHON,
-        WorkoutType.LONG,
-    }
-)
 # A faster pace at no higher heart rate than similar runs (s/km, bpm).
 PACE_GAIN: Final = 3.0
 HR_SAME: Final = 2.0
@@ -96,11 +60,65 @@ _EN: Final[dict[str, str]] = {
     "desc.easy": "Conversational effort.",
     "desc.strides": "Easy, then 6 x 20 s strides with full recovery.",
     "desc.long": "Steady and easy; drink and fuel if it runs over 75 minutes.",
-    "desc.marathon": "Warm up 2 km, the middle part at marathon pace, cool down.",
-    "desc.tempo": "Warm up 2 km, 20-30 min at threshold pace (comfortably hard), cool down.",
-    "desc.intervals": "Warm up 2 km, 5 x 1 km at interval pace with 2-3 min jog, cool down.",
-    "desc.repetition": "Warm up 2 km, 8 x 200 m fast and relaxed with 200 m jog, cool down.",
-    "desc.race_pace": "Warm up 2 km, 3 x 2 km at goal pace with 2 min jog, cool down.",
+    "desc.marathon": "Warm up {warmup}, {work} at marathon pace, cool down {cooldown}.",
+    "desc.tempo": (
+        "Warm up {warmup}, {work} at threshold pace (comfortably hard), cool down {cooldown}."
+    ),
+    "desc.intervals": (
+        "Warm up {warmup}, {reps} x {rep} at interval pace with {jog} jog, cool down {cooldown}."
+    ),
+    "desc.repetition": (
+        "Warm up {warmup}, {reps} x {rep} fast and relaxed with {jog} jog, cool down {cooldown}."
+    ),
+    "desc.race_pace": (
+        "Warm up {warmup}, {reps} x {rep} at goal pace with {jog} jog, cool down {cooldown}."
+    ),
+    "desc.race_pace_supported": (
+        "Warm up {warmup}, {reps} x {rep} at {pace}, the race pace your fitness supports today, "
+        "with {jog} jog, cool down {cooldown}."
+    ),
+    "desc.done": "Already run today: {distance}. Nothing more today; recover well.",
+    "title.done": "Done: {title}",
+    "rule.race_days": "the days around the race are fixed",
+    "rule.today_done": "today's run is already done",
+    "rule.easy_only": "these days are for recovery",
+    "rule.quality_count": "too many hard sessions for this week",
+    "rule.hard_after_hard": "a hard day never follows a hard day",
+    "rule.long_run": "no run goes beyond the long run your recent weeks support",
+    "rule.rest_day": "every week keeps a rest day",
+    "rule.contents": "the session's contents did not fit its distance",
+    "rule.quality_share": "hard running stays within about 20 % of the week's time",
+    "rule.volume_high": "the week stays within about 10 % of your recent volume",
+    "rule.volume_low": "the week was far below your recent volume",
+    "rule.pace": "goal-pace work runs at the pace your fitness supports",
+    "correction.day": "{day}: {before} became {after} ({why}).",
+    "correction.pace": "{day}: {before} at a pace you can hold ({why}).",
+    "correction.week": "The {before} week became the planner's {after} ({why}).",
+    "message.adjusted": "Plan adjusted:",
+    "situation.starter": "A gentle start: about {target} this week in easy runs.",
+    "situation.comeback": (
+        "Welcome back after {days} days off: about {target} this week, easy running, growing "
+        "about 10 % a week back to your former volume."
+    ),
+    "situation.deload": (
+        "A lighter week, about {target}, to absorb the recent load; no hard session in the next "
+        "three days."
+    ),
+    "situation.taper": "Taper: about {target} this week; short sharp sessions keep you ready.",
+    "situation.race_week": "Race week: about {target} of running besides the race.",
+    "situation.recovery": "Recovery after the race: about {target}, easy running only.",
+    "situation.steady": "A steady week of about {target}, most of it easy.",
+    "goal.beyond": (
+        "Your goal needs {goal}; today's fitness supports about {pace}, so goal-pace sessions run "
+        "at {pace} for now and follow your fitness as it grows."
+    ),
+    "greet.done.supportive": "Nice work today!",
+    "greet.done.data_nerd": "Today's numbers.",
+    "today.done": "Today's run is in: {distance}.",
+    "tomorrow.run": "Tomorrow: {title}, {distance} at {pace}.",
+    "tomorrow.run_nopace": "Tomorrow: {title}, {distance}.",
+    "tomorrow.rest": "Tomorrow: rest day.",
+    "tomorrow.race": "Tomorrow is race day: {distance}, goal pace {pace}.",
     "desc.race": "Start controlled, settle into goal pace, finish strong.",
     "phase.base": "base",
     "phase.build": "build",
@@ -219,19 +237,69 @@ _VI: Final[dict[str, str]] = {
     "desc.easy": "Cường độ nhẹ, vẫn nói chuyện được.",
     "desc.strides": "Chạy nhẹ, sau đó 6 lần tăng tốc 20 giây, nghỉ đủ giữa các lần.",
     "desc.long": "Đều và nhẹ nhàng; uống nước và bổ sung năng lượng nếu chạy quá 75 phút.",
-    "desc.marathon": "Khởi động 2 km, đoạn giữa chạy pace marathon, thả lỏng.",
+    "desc.marathon": "Khởi động {warmup}, {work} ở pace marathon, thả lỏng {cooldown}.",
     "desc.tempo": (
-        "Khởi động 2 km, 20-30 phút ở pace ngưỡng (hơi vất vả nhưng kiểm soát được), thả lỏng."
+        "Khởi động {warmup}, {work} ở pace ngưỡng (hơi vất vả nhưng kiểm soát được), "
+        "thả lỏng {cooldown}."
     ),
     "desc.intervals": (
-        "Khởi động 2 km, 5 x 1 km ở pace interval, chạy chậm 2-3 phút giữa các lần, thả lỏng."
+        "Khởi động {warmup}, {reps} x {rep} ở pace interval, chạy chậm {jog} giữa các lần, "
+        "thả lỏng {cooldown}."
     ),
     "desc.repetition": (
-        "Khởi động 2 km, 8 x 200 m nhanh mà thả lỏng, chạy chậm 200 m giữa các lần, thả lỏng."
+        "Khởi động {warmup}, {reps} x {rep} nhanh mà thả lỏng, chạy chậm {jog} giữa các lần, "
+        "thả lỏng {cooldown}."
     ),
     "desc.race_pace": (
-        "Khởi động 2 km, 3 x 2 km ở pace mục tiêu, chạy chậm 2 phút giữa các lần, thả lỏng."
+        "Khởi động {warmup}, {reps} x {rep} ở pace mục tiêu, chạy chậm {jog} giữa các lần, "
+        "thả lỏng {cooldown}."
     ),
+    "desc.race_pace_supported": (
+        "Khởi động {warmup}, {reps} x {rep} ở {pace}, pace thi đấu mà thể lực hôm nay cho phép, "
+        "chạy chậm {jog} giữa các lần, thả lỏng {cooldown}."
+    ),
+    "desc.done": "Hôm nay đã chạy: {distance}. Hôm nay không tập thêm; hãy hồi phục tốt.",
+    "title.done": "Đã xong: {title}",
+    "rule.race_days": "các ngày quanh giải đã cố định",
+    "rule.today_done": "buổi chạy hôm nay đã xong",
+    "rule.easy_only": "những ngày này dành cho hồi phục",
+    "rule.quality_count": "quá nhiều buổi nặng cho tuần này",
+    "rule.hard_after_hard": "không bao giờ tập nặng hai ngày liền",
+    "rule.long_run": "không buổi nào dài hơn buổi chạy dài mà các tuần gần đây cho phép",
+    "rule.rest_day": "tuần nào cũng giữ một ngày nghỉ",
+    "rule.contents": "nội dung buổi tập không khớp với quãng đường",
+    "rule.quality_share": "phần chạy nặng giữ trong khoảng 20 % thời gian của tuần",
+    "rule.volume_high": "khối lượng tuần giữ trong khoảng 10 % so với gần đây",
+    "rule.volume_low": "khối lượng tuần thấp hơn nhiều so với gần đây",
+    "rule.pace": "bài pace mục tiêu chạy ở pace mà thể lực cho phép",
+    "correction.day": "{day}: {before} thành {after} ({why}).",
+    "correction.pace": "{day}: {before} ở pace bạn giữ được ({why}).",
+    "correction.week": "Tuần {before} được thay bằng tuần {after} của kế hoạch ({why}).",
+    "message.adjusted": "Kế hoạch đã điều chỉnh:",
+    "situation.starter": "Khởi đầu nhẹ nhàng: khoảng {target} tuần này, toàn chạy nhẹ.",
+    "situation.comeback": (
+        "Chào mừng bạn trở lại sau {days} ngày nghỉ: tuần này khoảng {target}, chạy nhẹ, "
+        "tăng khoảng 10 % mỗi tuần cho đến khối lượng cũ."
+    ),
+    "situation.deload": (
+        "Một tuần nhẹ hơn, khoảng {target}, để cơ thể hấp thụ tải gần đây; ba ngày tới không "
+        "có buổi nặng."
+    ),
+    "situation.taper": "Giảm tải: khoảng {target} tuần này; vài bài ngắn giữ độ sắc bén.",
+    "situation.race_week": "Tuần thi đấu: khoảng {target} ngoài cự ly thi đấu.",
+    "situation.recovery": "Hồi phục sau giải: khoảng {target}, chỉ chạy nhẹ.",
+    "situation.steady": "Một tuần đều đặn khoảng {target}, phần lớn chạy nhẹ.",
+    "goal.beyond": (
+        "Mục tiêu cần pace {goal}; thể lực hôm nay cho phép khoảng {pace}, nên các bài pace mục "
+        "tiêu tạm chạy ở {pace} và sẽ nhanh dần theo thể lực."
+    ),
+    "greet.done.supportive": "Hôm nay tập tốt lắm!",
+    "greet.done.data_nerd": "Số liệu hôm nay.",
+    "today.done": "Buổi chạy hôm nay đã xong: {distance}.",
+    "tomorrow.run": "Ngày mai: {title}, {distance} với pace {pace}.",
+    "tomorrow.run_nopace": "Ngày mai: {title}, {distance}.",
+    "tomorrow.rest": "Ngày mai: ngày nghỉ.",
+    "tomorrow.race": "Ngày mai là ngày thi đấu: {distance}, pace mục tiêu {pace}.",
     "desc.race": "Xuất phát có kiểm soát, giữ pace mục tiêu, về đích thật mạnh.",
     "phase.base": "nền tảng",
     "phase.build": "tăng tải",
@@ -366,6 +434,8 @@ _TOPICS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
             "con may ngay", "con may tuan",
         ),
     ),
+    ("tomorrow", ("tomorrow", "ngay mai")),
+    ("why", ("why", "how come", "reason", "tai sao", "vi sao", "sao lai", "ly do")),
     (
         "today",
         (
@@ -427,132 +497,170 @@ class _Voice:
         return _WEEKDAYS[self.lang][day.weekday()]
 
 
-def _round_half(km: float) -> float:
-    """Round to the nearest half kilometre."""
-    return round(km * 2) / 2
+def _rep(km: float, voice: _Voice) -> str:
+    """Format a repetition: metres below 1 km (the track habit in any unit system), else the unit."""
+    return f"{km * 1000:.0f} m" if km < 1.0 else voice.dist(km * 1000)
 
 
-def _phase(snapshot: TrainingSnapshot) -> str | None:
-    """Return the training phase value, or None without a goal race."""
-    return None if snapshot.race is None else str(snapshot.race.phase)
+def _description(session: Session, plan: WeekPlan, voice: _Voice) -> str:
+    """Describe a session so that its contents add up to its distance."""
+    kind = session.kind
+    if session.done:
+        return voice.t("desc.done", distance=voice.dist(session.distance_km * 1000))
+    shape = session.structure
+    if shape is None or kind not in _STRUCTURED:
+        if session.strides:
+            return voice.t("desc.strides")
+        return voice.t(f"desc.{kind.value}")
+    key = f"desc.{kind.value}"
+    if kind is WorkoutType.RACE_PACE and plan.goal_beyond_fitness:
+        key = "desc.race_pace_supported"
+    return voice.t(
+        key,
+        warmup=voice.dist(shape.warmup_km * 1000),
+        cooldown=voice.dist(shape.cooldown_km * 1000),
+        reps=shape.reps,
+        rep=_rep(shape.rep_km, voice),
+        jog=_rep(shape.jog_km, voice),
+        work=voice.dist(shape.work_km * 1000),
+        pace=voice.pace(session.pace_s_per_km),
+    )
 
 
-def _deload(risks: Sequence[Risk]) -> bool:
-    """Tell whether the flags call for an easier week."""
-    return any(r.code in (RiskCode.ACWR_HIGH, RiskCode.FORM_VERY_NEGATIVE) for r in risks)
+_STRUCTURED: Final = frozenset(
+    {
+        WorkoutType.TEMPO,
+        WorkoutType.INTERVALS,
+        WorkoutType.REPETITION,
+        WorkoutType.RACE_PACE,
+        WorkoutType.MARATHON,
+    }
+)
 
 
-def weekly_target_km(snapshot: TrainingSnapshot) -> float:
-    """Return the week's distance target in km (see the module docstring)."""
-    average = snapshot.volume.rolling_28d.distance_m / 4000.0
-    if average <= 0:
-        return STARTER_WEEKLY_KM
-    target = average * PHASE_FACTOR[_phase(snapshot)]
-    if _deload(detect_risks(snapshot)):
-        target = min(target, average * DELOAD_FACTOR)
-    return target
+def _title(session: Session, voice: _Voice) -> str:
+    """Title a session; a session already run says so."""
+    title = voice.t(f"title.{session.kind.value}")
+    return voice.t("title.done", title=title) if session.done else title
 
 
-def _long_cap(snapshot: TrainingSnapshot) -> float:
-    """Return the longest long run the goal calls for."""
-    if snapshot.race is None:
-        return NO_RACE_LONG_KM
-    return min(MAX_LONG_KM, max(16.0, snapshot.race.distance_m / 1000.0 * 1.1))
-
-
-def _running_days(target_km: float) -> tuple[int, ...]:
-    """Return the weekdays (Monday = 0) with a run, by weekly volume."""
-    if target_km < 12:
-        return (1, 3, 6)
-    if target_km < 25:
-        return (1, 3, 5, 6)
-    if target_km < 60:
-        return (1, 2, 3, 5, 6)
-    return (1, 2, 3, 4, 5, 6)
-
-
-def _week_kinds(phase: str | None, days: tuple[int, ...]) -> dict[int, WorkoutType]:
-    """Return the session type of each weekday."""
-    first, second = QUALITY[phase]
-    kinds = dict.fromkeys(range(7), WorkoutType.REST)
-    for weekday in days:
-        kinds[weekday] = WorkoutType.EASY
-    kinds[1], kinds[3] = first, second
-    kinds[6] = WorkoutType.EASY if phase in ("recovery", "race_week") else WorkoutType.LONG
-    return kinds
-
-
-def _workout(
-    voice: _Voice,
-    kind: WorkoutType,
-    day: date,
-    km: float,
-    snapshot: TrainingSnapshot,
-    *,
-    strides: bool = False,
-) -> PlannedWorkout:
-    """Plan one day, titled and described in the voice's language."""
-    if kind is WorkoutType.REST:
-        distance = 0.0
-    elif kind is WorkoutType.RACE:
-        distance = round(km, 1)
-    else:
-        distance = max(MIN_RUN_KM, _round_half(km))
-    return PlannedWorkout(
-        date=day,
-        type=kind,
-        title=voice.t(f"title.{kind.value}"),
-        distance_km=distance,
-        target_pace_s_per_km=pace_for(kind, snapshot.paces, goal_pace(snapshot)),
-        description=voice.t("desc.strides" if strides else f"desc.{kind.value}"),
+def workouts(plan: WeekPlan, settings: CoachSettings) -> tuple[PlannedWorkout, ...]:
+    """Put words around the planner's week."""
+    voice = _Voice(settings)
+    return tuple(
+        PlannedWorkout(
+            date=session.day,
+            type=session.kind,
+            title=_title(session, voice),
+            distance_km=session.distance_km,
+            target_pace_s_per_km=session.pace_s_per_km,
+            description=_description(session, plan, voice),
+        )
+        for session in plan.sessions
     )
 
 
 def plan_week(
     snapshot: TrainingSnapshot, start: date, settings: CoachSettings
 ) -> tuple[PlannedWorkout, ...]:
-    """Plan seven days of sessions from `start`."""
+    """Plan seven days of sessions from `start`, in the coach's words."""
+    return workouts(planned_week(snapshot, start), settings)
+
+
+def guarded_workouts(
+    guarded: Guarded,
+    proposed: Sequence[PlannedWorkout],
+    plan: WeekPlan,
+    settings: CoachSettings,
+) -> tuple[PlannedWorkout, ...]:
+    """
+    Return a guarded plan in words.
+
+    A day the guardrails rewrote gets the planner's words; the others keep their own, with the
+    corrected distance and pace.
+    """
     voice = _Voice(settings)
-    phase = _phase(snapshot)
-    target = weekly_target_km(snapshot)
-    kinds = _week_kinds(phase, _running_days(target))
-    has_long = WorkoutType.LONG in kinds.values()
-    long_km = min(target * LONG_SHARE, _long_cap(snapshot)) if has_long else 0.0
-    hard = sum(1 for k in kinds.values() if k in HARD and k is not WorkoutType.LONG)
-    quality_km = target * QUALITY_SHARE
-    easy_days = sum(1 for k in kinds.values() if k not in HARD and k is not WorkoutType.REST)
-    easy_km = (target - long_km - hard * quality_km) / max(1, easy_days)
-    deload = _deload(detect_risks(snapshot))
+    own = {workout.date: workout for workout in proposed}
+    result = []
+    for session in guarded.sessions:
+        words = own[session.day]
+        if session.day in guarded.rewritten:
+            title, description = _title(session, voice), _description(session, plan, voice)
+        else:
+            title, description = words.title, words.description
+        result.append(
+            PlannedWorkout(
+                date=session.day,
+                type=session.kind,
+                title=title,
+                distance_km=session.distance_km,
+                target_pace_s_per_km=session.pace_s_per_km,
+                description=description,
+            )
+        )
+    return tuple(result)
+
+
+def correction_messages(
+    corrections: Sequence[Correction], settings: CoachSettings
+) -> tuple[str, ...]:
+    """Say what the guardrails changed in a plan, and why, one sentence per change."""
+    voice = _Voice(settings)
+    messages = []
+    for correction in corrections:
+        why = voice.t(f"rule.{correction.rule.value}")
+        if correction.day is None:
+            messages.append(
+                voice.t(
+                    "correction.week",
+                    before=voice.dist(correction.before_km * 1000),
+                    after=voice.dist(correction.after_km * 1000),
+                    why=why,
+                )
+            )
+            continue
+        before = _kind_text(correction.before, correction.before_km, voice)
+        after = _kind_text(correction.after, correction.after_km, voice)
+        key = "correction.pace" if correction.rule is Rule.PACE else "correction.day"
+        messages.append(
+            voice.t(key, day=voice.weekday(correction.day), before=before, after=after, why=why)
+        )
+    return tuple(messages)
+
+
+def with_adjustments(text: str, adjustments: Sequence[str], settings: CoachSettings) -> str:
+    """Append what the guardrails changed to a text that may speak of the plan as it was."""
+    voice = _Voice(settings)
+    return "\n\n".join([text, " ".join([voice.t("message.adjusted"), *adjustments])])
+
+
+def _kind_text(kind: WorkoutType, km: float, voice: _Voice) -> str:
+    """Name a session with its distance, in lower case."""
+    title = voice.t(f"title.{kind.value}").lower()
+    return title if kind is WorkoutType.REST else f"{title} {voice.dist(km * 1000)}"
+
+
+def _situation_sentence(plan: WeekPlan, snapshot: TrainingSnapshot, voice: _Voice) -> str | None:
+    """Explain what shapes the week, when it is not a steady one."""
+    if plan.situation is Situation.STEADY:
+        return None
+    return voice.t(
+        f"situation.{plan.situation.value}",
+        target=voice.dist(plan.target_km * 1000),
+        days=snapshot.recent.gap_days,
+    )
+
+
+def _goal_sentence(plan: WeekPlan, snapshot: TrainingSnapshot, voice: _Voice) -> str | None:
+    """Say honestly when the goal is beyond today's fitness, and what goal-pace work runs at."""
     race = snapshot.race
-    plan: list[PlannedWorkout] = []
-    for offset in range(PLAN_DAYS):
-        day = start + timedelta(days=offset)
-        kind = kinds[day.weekday()]
-        km = long_km if kind is WorkoutType.LONG else quality_km if kind in HARD else easy_km
-        strides = phase == "base" and day.weekday() == 1
-        if deload and offset == 0:
-            kind, strides = WorkoutType.REST, False
-        elif deload and offset < 3 and kind in HARD:
-            kind, strides = WorkoutType.EASY, False
-            km = easy_km
-        if race is not None and 0 <= (race.race_date - day).days <= 2:
-            gap = (race.race_date - day).days
-            if gap == 0:
-                kind, km, strides = WorkoutType.RACE, race.distance_m / 1000.0, False
-            elif gap == 1:
-                kind, strides = WorkoutType.REST, False
-            else:
-                kind, km, strides = WorkoutType.EASY, MIN_RUN_KM, True
-        elif race is not None and start <= race.race_date < day:
-            # After a race inside the window: two days off, then only short recovery runs.
-            after = (day - race.race_date).days
-            if after <= 2 or kind is WorkoutType.REST:
-                kind = WorkoutType.REST
-            else:
-                kind, km = WorkoutType.RECOVERY, easy_km
-            strides = False
-        plan.append(_workout(voice, kind, day, km, snapshot, strides=strides))
-    return tuple(plan)
+    if not plan.goal_beyond_fitness or race is None or race.goal_pace_s_per_km is None:
+        return None
+    return voice.t(
+        "goal.beyond",
+        goal=voice.pace(race.goal_pace_s_per_km),
+        pace=voice.pace(plan.race_pace_s_per_km),
+    )
 
 
 def form_state(tsb: float) -> str:
@@ -622,19 +730,19 @@ def _prediction(snapshot: TrainingSnapshot, voice: _Voice) -> str:
     )
 
 
-def _today_sentence(workout: PlannedWorkout, voice: _Voice) -> str:
-    """Say what today holds."""
+def _day_sentence(workout: PlannedWorkout, voice: _Voice, when: str = "today") -> str:
+    """Say what a day holds (`when`: "today" or "tomorrow")."""
     if workout.type is WorkoutType.REST:
-        return voice.t("today.rest")
+        return voice.t(f"{when}.rest")
     distance = voice.dist(workout.distance_km * 1000)
     if workout.type is WorkoutType.RACE:
         return voice.t(
-            "today.race", distance=distance, pace=voice.pace(workout.target_pace_s_per_km)
+            f"{when}.race", distance=distance, pace=voice.pace(workout.target_pace_s_per_km)
         )
     if workout.target_pace_s_per_km is None:
-        return voice.t("today.run_nopace", title=workout.title, distance=distance)
+        return voice.t(f"{when}.run_nopace", title=workout.title, distance=distance)
     return voice.t(
-        "today.run",
+        f"{when}.run",
         title=workout.title,
         distance=distance,
         pace=voice.pace(workout.target_pace_s_per_km),
@@ -665,17 +773,30 @@ def _form_sentences(snapshot: TrainingSnapshot, voice: _Voice) -> list[str]:
 def morning_briefing(
     snapshot: TrainingSnapshot, plan: Sequence[PlannedWorkout], settings: CoachSettings
 ) -> str:
-    """Write the morning briefing: form, today's session, the week so far, the race, the flags."""
+    """
+    Write the morning briefing: form, today's session, the week so far, the race, the flags.
+
+    Once today's run is in, it says so and gives tomorrow's session instead; what shapes the week
+    (a comeback, a lighter week, a taper) and an honest word on an out-of-reach goal come too.
+    """
     voice = _Voice(settings)
+    done = snapshot.recent.today_runs > 0
     sentences: list[str] = []
     if voice.persona is not Persona.DIRECT:
-        sentences.append(voice.t(f"greet.{voice.persona.value}"))
+        greeting = f"greet.done.{voice.persona.value}" if done else f"greet.{voice.persona.value}"
+        sentences.append(voice.t(greeting))
     if snapshot.activity_count == 0:
         return " ".join([*sentences, voice.t("no_runs")])
     sentences += _form_sentences(snapshot, voice)
-    today = next((w for w in plan if w.date == snapshot.today), None)
-    if today is not None:
-        sentences.append(_today_sentence(today, voice))
+    by_day = {workout.date: workout for workout in plan}
+    if done:
+        sentences.append(
+            voice.t("today.done", distance=voice.dist(snapshot.recent.today_km * 1000))
+        )
+        tomorrow = snapshot.today + timedelta(days=1)
+        sentences += [_day_sentence(w, voice, "tomorrow") for w in plan if w.date == tomorrow]
+    elif (today := by_day.get(snapshot.today)) is not None:
+        sentences.append(_day_sentence(today, voice))
     volume = snapshot.volume
     sentences.append(
         voice.t(
@@ -685,7 +806,12 @@ def morning_briefing(
             last=voice.dist(volume.last_week.distance_m),
         )
     )
+    week = planned_week(snapshot, snapshot.today)
+    if (situation := _situation_sentence(week, snapshot, voice)) is not None:
+        sentences.append(situation)
     sentences += _race_sentences(snapshot, voice, countdown=True)
+    if (goal := _goal_sentence(week, snapshot, voice)) is not None:
+        sentences.append(goal)
     sentences += risk_messages(detect_risks(snapshot), settings)
     if voice.persona is Persona.SUPPORTIVE:
         sentences.append(voice.t("close.supportive"))
@@ -727,6 +853,11 @@ def weekly_report(
         )
     )
     sentences += _race_sentences(snapshot, voice, countdown=True)
+    week_plan = planned_week(snapshot, snapshot.today + timedelta(days=1))
+    if (goal := _goal_sentence(week_plan, snapshot, voice)) is not None:
+        sentences.append(goal)
+    if (situation := _situation_sentence(week_plan, snapshot, voice)) is not None:
+        sentences.append(situation)
     total = voice.dist(sum(w.distance_km for w in plan) * 1000)
     key = [w for w in plan if w.type in HARD or w.type is WorkoutType.RACE]
     if key:
@@ -829,7 +960,55 @@ def analyze_run(
     )
 
 
-def analysis_message(content: AnalysisContent, settings: CoachSettings) -> str:
+def guarded_analysis(
+    snapshot: TrainingSnapshot, content: AnalysisContent, settings: CoachSettings
+) -> tuple[AnalysisContent, tuple[str, ...]]:
+    """
+    Hold an analysis's next sessions to the planner's rules; return it and what changed.
+
+    The sessions take the next running days of the planner's week from tomorrow, and that week goes
+    through the guardrails: a session that breaks a rule is corrected, in the planner's words.
+    """
+    week = planned_week(snapshot, snapshot.today + timedelta(days=1))
+    slots = [s.day for s in week.sessions if s.kind is not WorkoutType.REST]
+    wanted = list(zip(slots, content.next_sessions, strict=False))
+    proposed = {session.day: session for session in week.sessions}
+    for day, workout in wanted:
+        proposed[day] = Session(
+            day, workout.type, workout.distance_km, workout.target_pace_s_per_km
+        )
+    guarded = guard(
+        [proposed[day] for day in sorted(proposed)],
+        week,
+        {day: workout.description for day, workout in wanted},
+    )
+    voice = _Voice(settings)
+    by_day = {session.day: session for session in guarded.sessions}
+    sessions = []
+    for day, workout in wanted:
+        session = by_day[day]
+        rewritten = day in guarded.rewritten
+        if session.kind is WorkoutType.REST:
+            continue
+        sessions.append(
+            Workout(
+                type=session.kind,
+                title=_title(session, voice) if rewritten else workout.title,
+                distance_km=session.distance_km,
+                target_pace_s_per_km=session.pace_s_per_km,
+                description=_description(session, week, voice)
+                if rewritten
+                else workout.description,
+            )
+        )
+    days = {day for day, _ in wanted} | {None}
+    changes = [c for c in guarded.corrections if c.day in days]
+    return replace(content, next_sessions=tuple(sessions)), correction_messages(changes, settings)
+
+
+def analysis_message(
+    content: AnalysisContent, settings: CoachSettings, adjustments: Sequence[str] = ()
+) -> str:
     """Write an analysis as one message to send (Telegram, notifications), whoever wrote it."""
     voice = _Voice(settings)
     blocks = [content.summary]
@@ -849,6 +1028,10 @@ def analysis_message(content: AnalysisContent, settings: CoachSettings) -> str:
                     line += f" @ {voice.pace(session.target_pace_s_per_km)}"
             sessions.append(line)
         blocks.append("\n".join([voice.t("message.next"), *sessions]))
+    if adjustments:
+        blocks.append(
+            "\n".join([voice.t("message.adjusted"), *(f"- {line}" for line in adjustments)])
+        )
     return "\n\n".join(blocks)
 
 
@@ -867,10 +1050,22 @@ def question_topic(question: str) -> str | None:
     return None
 
 
-def answer(snapshot: TrainingSnapshot, question: str, settings: CoachSettings) -> str:
-    """Answer briefly from the numbers, for the questions the rules recognise."""
+def answer(
+    snapshot: TrainingSnapshot,
+    question: str,
+    settings: CoachSettings,
+    earlier: Sequence[str] = (),
+) -> str:
+    """
+    Answer briefly from the numbers, for the questions the rules recognise.
+
+    A follow-up the rules do not recognise ("and then?") continues the topic of the latest
+    `earlier` question (oldest first) that had one.
+    """
     voice = _Voice(settings)
     topic = question_topic(question)
+    if topic is None:
+        topic = next((found for past in reversed(earlier) if (found := question_topic(past))), None)
     volume = snapshot.volume
     if topic == "distance":
         return voice.t(
@@ -895,9 +1090,8 @@ def answer(snapshot: TrainingSnapshot, question: str, settings: CoachSettings) -
         return _paces_answer(snapshot, voice)
     if topic == "last_run":
         return _last_run_answer(snapshot, voice)
-    if topic == "today":
-        workout = plan_week(snapshot, snapshot.today, settings)[0]
-        return f"{_today_sentence(workout, voice)} {workout.description}"
+    if topic in ("today", "tomorrow", "why"):
+        return _plan_answer(snapshot, topic, settings)
     return " ".join(
         [
             voice.t("answer.help"),
@@ -908,6 +1102,30 @@ def answer(snapshot: TrainingSnapshot, question: str, settings: CoachSettings) -
             ),
         ]
     )
+
+
+def _plan_answer(snapshot: TrainingSnapshot, topic: str, settings: CoachSettings) -> str:
+    """Say today's or tomorrow's session, or why the week looks the way it does."""
+    voice = _Voice(settings)
+    week = planned_week(snapshot, snapshot.today)
+    if topic == "why":
+        reasons = [
+            _situation_sentence(week, snapshot, voice)
+            or voice.t("situation.steady", target=voice.dist(week.target_km * 1000)),
+            _goal_sentence(week, snapshot, voice),
+            *risk_messages(detect_risks(snapshot), settings),
+        ]
+        return " ".join(reason for reason in reasons if reason)
+    plan = workouts(week, settings)
+    today = plan[0]
+    if topic == "today" and not week.sessions[0].done:
+        return f"{_day_sentence(today, voice)} {today.description}"
+    tomorrow = plan[1]
+    sentences = [_day_sentence(tomorrow, voice, "tomorrow"), tomorrow.description]
+    if topic == "today":  # today's run is already in
+        distance = voice.dist(snapshot.recent.today_km * 1000)
+        sentences.insert(0, voice.t("today.done", distance=distance))
+    return " ".join(sentences)
 
 
 def _paces_answer(snapshot: TrainingSnapshot, voice: _Voice) -> str:

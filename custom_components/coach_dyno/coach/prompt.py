@@ -15,22 +15,24 @@ English). The response schema is sent with the request, so it is counted too.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, tzinfo
 import json
 import math
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 from custom_components.coach_dyno.training import Activity, RunSummary, run_summary
+from custom_components.coach_dyno.training.plan import PLAN_DAYS, WorkoutType, race_pace
 
 from .formatting import distance_unit, distance_value, fmt_distance, fmt_duration, fmt_pace, pace_of
 from .gemini import GeminiRequest, Turn
 from .memory import ConversationMemory
 from .risk import Risk, RiskCode, detect_risks
-from .schemas import ANALYSIS_SCHEMA, BRIEFING_SCHEMA, PLAN_DAYS, WorkoutType
+from .schemas import ANALYSIS_SCHEMA, BRIEFING_SCHEMA
 from .settings import CoachSettings, Persona, Units
 
 if TYPE_CHECKING:
     from custom_components.coach_dyno.training import TrainingSnapshot
+    from custom_components.coach_dyno.training.plan import Session, WeekPlan
 
 type BriefingKind = Literal["morning", "weekly"]
 
@@ -306,6 +308,16 @@ def athlete_context(
     )
     if snapshot.days_since_last_run is not None:
         lines.append(f"Days since last run: {snapshot.days_since_last_run}.")
+    if snapshot.recent.today_runs:
+        lines.append(f"Today's run is done: {km(snapshot.recent.today_km * 1000)} {unit}.")
+    pace = race_pace(snapshot)
+    race = snapshot.race
+    goal = None if race is None else race.goal_pace_s_per_km
+    if goal is not None and pace is not None and pace > goal + 0.05:
+        lines.append(
+            f"Goal pace beyond today's fitness: goal-pace work at {fmt_pace(pace, units)}, "
+            "not faster; say so honestly."
+        )
     lines.append(f"Flags: {risk_line(detect_risks(snapshot) if risks is None else risks)}.")
     if snapshot.recent_runs and runs:
         lines.append("Last runs, newest first:")
@@ -336,22 +348,51 @@ def system_instruction(settings: CoachSettings, *, structured: bool) -> str:
     return "\n".join(lines)
 
 
-def _plan_task(start: date) -> str:
-    """Explain how to fill the `days` array."""
+def _session_text(session: Session) -> str:
+    """Describe a planned session in a few tokens: weekday, type, km and its repetitions."""
+    text = f"{session.day:%a} {session.kind.value}"
+    if session.kind is WorkoutType.REST:
+        return text
+    text += f" {session.distance_km:g}"
+    shape = session.structure
+    if shape is not None and shape.reps > 1:
+        text += f" ({shape.reps}x{shape.rep_km * 1000:.0f}m)"
+    elif shape is not None:
+        text += f" ({shape.work_km:g} km)"
+    if session.strides:
+        text += " +strides"
+    if session.done:
+        text += " DONE"
+    return text
+
+
+def _plan_task(plan: WeekPlan) -> str:
+    """Explain how to fill the `days` array, from the planner's week and its limits."""
+    start = plan.start
     end = start + timedelta(days=PLAN_DAYS - 1)
     kinds = ", ".join(kind.value for kind in WorkoutType)
-    return (
-        f'"days": the plan from {start.isoformat()} to {end.isoformat()}, one entry per date '
-        f"(type: {kinds}); rest has distance_km 0; distances fit the recent volume, the phase and "
-        "the flags; target paces come from the VDOT paces."
-    )
+    low, high = plan.band_km
+    week = ", ".join(_session_text(session) for session in plan.sessions)
+    lines = [
+        (
+            f'"days": the plan from {start.isoformat()} to {end.isoformat()}, one entry per date '
+            f"(type: {kinds}); rest has distance_km 0."
+        ),
+        f"Planner's week ({plan.situation.value}), the baseline: {week}.",
+        (
+            f"Rules it is checked against: week {low:g}-{high:g} km besides a race; long run at "
+            f"most {plan.long_limit_km:g} km; at most {plan.max_quality} quality session(s); no "
+            "hard day (quality, long, race) after a hard day; a description's reps fit its distance."
+        ),
+    ]
+    return "\n".join(lines)
 
 
 def briefing_request(
     snapshot: TrainingSnapshot,
     kind: BriefingKind,
     settings: CoachSettings,
-    plan_start: date,
+    plan: WeekPlan,
     similar: Sequence[PastRun] = (),
 ) -> GeminiRequest:
     """Build the morning briefing or weekly report request: a text and a 7-day plan, one call."""
@@ -373,7 +414,7 @@ def briefing_request(
             f'Task: this morning\'s briefing. "text": at most {MORNING_WORDS} words: how recovered '
             "the athlete is, today's session and why, one thing to watch, the race countdown."
         )
-    lines.append(f"{task} {_plan_task(plan_start)}")
+    lines.append(f"{task}\n{_plan_task(plan)}")
     return GeminiRequest(
         system=system_instruction(settings, structured=True),
         turns=(Turn("user", "\n".join(lines)),),

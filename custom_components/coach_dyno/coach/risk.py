@@ -2,7 +2,8 @@
 Injury and overload flags a coach raises from the numbers alone.
 
 Thresholds (each flag fires strictly above or below its limit):
-- ACWR above 1.5: the last 7 days' load is a spike against the last 28 days (injury risk rises).
+- ACWR above 1.5: the last 7 days' load is a spike against the last 28 days (injury risk rises),
+  counted only over a chronic load big enough to judge by (see `training.plan.load_spike`).
 - Foster monotony above 2.0: every day is as hard as the others; too little variation.
 - Form (TSB = CTL - ATL) below -30: very negative, deep fatigue, overreaching rather than training.
 - Aerobic decoupling above 5 %: heart rate drifted against pace in the second half of a run.
@@ -16,10 +17,11 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
+from custom_components.coach_dyno.training.plan import ACWR_LIMIT, load_spike
+
 if TYPE_CHECKING:
     from custom_components.coach_dyno.training import RunSummary, TrainingSnapshot
 
-ACWR_LIMIT: Final = 1.5
 MONOTONY_LIMIT: Final = 2.0
 TSB_LIMIT: Final = -30.0
 DECOUPLING_LIMIT_PCT: Final = 5.0
@@ -48,7 +50,7 @@ def detect_risks(snapshot: TrainingSnapshot, run: RunSummary | None = None) -> t
     """Return the flags the snapshot raises, plus HR drift of `run` (or of a recent latest run)."""
     risks: list[Risk] = []
     load = snapshot.load
-    if load.acwr is not None and load.acwr > ACWR_LIMIT:
+    if load.acwr is not None and load_spike(snapshot):
         risks.append(Risk(RiskCode.ACWR_HIGH, load.acwr, ACWR_LIMIT))
     if load.monotony is not None and load.monotony > MONOTONY_LIMIT:
         risks.append(Risk(RiskCode.MONOTONY_HIGH, load.monotony, MONOTONY_LIMIT))

@@ -5,7 +5,8 @@ Schemas use the OpenAPI subset Gemini accepts as `response_schema` and carry no 
 prompt explains the fields; every schema token is billed as input). Parsing rejects anything that does
 not fit (ValueError), so a malformed answer counts as a failed call and the coach falls back.
 Target paces are never taken on trust: when VDOT paces are known, each session's pace is set from the
-pace its type calls for (Daniels: easy, marathon, threshold, interval, repetition).
+pace its type calls for (Daniels: easy, marathon, threshold, interval, repetition); a 7-day plan keeps
+the model's paces here and gets its own from the planner's guardrails (`training.plan.guard`).
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import StrEnum
 import math
 from typing import TYPE_CHECKING, Any, Final
+
+from custom_components.coach_dyno.training.plan import PLAN_DAYS, WorkoutType, session_pace
 
 from .gemini import parse_json_object
 
 if TYPE_CHECKING:
-    from custom_components.coach_dyno.training import TrainingPaces, TrainingSnapshot
+    from custom_components.coach_dyno.training import TrainingPaces
 
-PLAN_DAYS: Final = 7
 MAX_SESSIONS: Final = 3
 MAX_ITEMS: Final = 5
 MAX_TITLE: Final = 80
@@ -31,23 +32,6 @@ MAX_DISTANCE_KM: Final = 100.0
 # Plausible running paces, s/km: a 2:00/km sprint to a 15:00/km walk.
 MIN_PACE: Final = 120.0
 MAX_PACE: Final = 900.0
-# Recovery runs go a little slower than easy pace.
-RECOVERY_FACTOR: Final = 1.05
-
-
-class WorkoutType(StrEnum):
-    """The kinds of session a plan is made of."""
-
-    REST = "rest"
-    RECOVERY = "recovery"
-    EASY = "easy"
-    LONG = "long"
-    MARATHON = "marathon"
-    TEMPO = "tempo"
-    INTERVALS = "intervals"
-    REPETITION = "repetition"
-    RACE_PACE = "race_pace"
-    RACE = "race"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -137,34 +121,6 @@ ANALYSIS_SCHEMA: Final[dict[str, Any]] = {
 }
 
 
-def goal_pace(snapshot: TrainingSnapshot) -> float | None:
-    """Return the goal race pace (s/km) race sessions are set to, if a goal time is set."""
-    return None if snapshot.race is None else snapshot.race.goal_pace_s_per_km
-
-
-def pace_for(
-    kind: WorkoutType, paces: TrainingPaces | None, goal_pace_s_per_km: float | None
-) -> float | None:
-    """Return the target pace (s/km) a session type calls for, from VDOT paces and goal pace."""
-    if kind is WorkoutType.REST:
-        return None
-    if kind in (WorkoutType.RACE_PACE, WorkoutType.RACE) and goal_pace_s_per_km is not None:
-        return round(goal_pace_s_per_km, 1)
-    if paces is None:
-        return None
-    by_type = {
-        WorkoutType.RECOVERY: paces.easy * RECOVERY_FACTOR,
-        WorkoutType.EASY: paces.easy,
-        WorkoutType.LONG: paces.easy,
-        WorkoutType.MARATHON: paces.marathon,
-        WorkoutType.TEMPO: paces.threshold,
-        WorkoutType.INTERVALS: paces.interval,
-        WorkoutType.REPETITION: paces.repetition,
-    }
-    pace = by_type.get(kind)
-    return None if pace is None else round(pace, 1)
-
-
 def _text(value: Any, name: str, limit: int, *, allow_empty: bool = False) -> str:
     """Read a stripped string field, cut at `limit` characters."""
     if not isinstance(value, str):
@@ -194,9 +150,9 @@ def _texts(value: Any, name: str) -> tuple[str, ...]:
 
 
 def _workout_fields(
-    obj: Any, paces: TrainingPaces | None, goal_pace: float | None
+    obj: Any, paces: TrainingPaces | None, race_pace: float | None
 ) -> dict[str, Any]:
-    """Validate one session object and return Workout's fields."""
+    """Validate one session object and return Workout's fields (paces: see the docstring)."""
     if not isinstance(obj, dict):
         raise TypeError("a session must be an object")
     kind = WorkoutType(str(obj.get("type")))
@@ -205,7 +161,7 @@ def _workout_fields(
         raise ValueError(f"distance_km out of range: {distance}")
     if kind is WorkoutType.REST:
         distance = 0.0
-    pace = pace_for(kind, paces, goal_pace)
+    pace = session_pace(kind, paces, race_pace)
     raw_pace = obj.get("target_pace_s_per_km")
     if pace is None and kind is not WorkoutType.REST and raw_pace is not None:
         # Without VDOT paces the model's pace stands, if it is a pace at all.
@@ -220,14 +176,12 @@ def _workout_fields(
     }
 
 
-def parse_workout(obj: Any, paces: TrainingPaces | None, goal_pace: float | None) -> Workout:
+def parse_workout(obj: Any, paces: TrainingPaces | None, race_pace: float | None) -> Workout:
     """Validate one session object (ValueError/TypeError when it does not fit)."""
-    return Workout(**_workout_fields(obj, paces, goal_pace))
+    return Workout(**_workout_fields(obj, paces, race_pace))
 
 
-def parse_plan_days(
-    days: Any, start: date, paces: TrainingPaces | None, goal_pace: float | None
-) -> tuple[PlannedWorkout, ...]:
+def parse_plan_days(days: Any, start: date) -> tuple[PlannedWorkout, ...]:
     """Validate a 7-day plan: exactly one session for each date from `start`, in date order."""
     if not isinstance(days, list):
         raise TypeError("days must be a list")
@@ -239,23 +193,21 @@ def parse_plan_days(
         day = date.fromisoformat(_text(obj.get("date"), "date", 10))
         if day not in wanted or day in plan:
             raise ValueError(f"unexpected or repeated date {day.isoformat()}")
-        plan[day] = PlannedWorkout(date=day, **_workout_fields(obj, paces, goal_pace))
+        plan[day] = PlannedWorkout(date=day, **_workout_fields(obj, None, None))
     if len(plan) != PLAN_DAYS:
         raise ValueError(f"expected {PLAN_DAYS} days, got {len(plan)}")
     return tuple(plan[day] for day in sorted(plan))
 
 
-def parse_briefing(
-    text: str, start: date, paces: TrainingPaces | None, goal_pace: float | None
-) -> tuple[str, tuple[PlannedWorkout, ...]]:
-    """Parse a briefing answer into its text and its 7-day plan."""
+def parse_briefing(text: str, start: date) -> tuple[str, tuple[PlannedWorkout, ...]]:
+    """Parse a briefing answer into its text and its 7-day plan (as the model wrote it)."""
     obj = parse_json_object(text)
-    plan = parse_plan_days(obj.get("days"), start, paces, goal_pace)
+    plan = parse_plan_days(obj.get("days"), start)
     return _text(obj.get("text"), "text", MAX_TEXT * 2), plan
 
 
 def parse_analysis(
-    text: str, paces: TrainingPaces | None, goal_pace: float | None
+    text: str, paces: TrainingPaces | None, race_pace: float | None
 ) -> AnalysisContent:
     """Parse an activity analysis answer."""
     obj = parse_json_object(text)
@@ -266,7 +218,7 @@ def parse_analysis(
         summary=_text(obj.get("summary"), "summary", MAX_TEXT),
         went_well=_texts(obj.get("went_well"), "went_well"),
         risk_flags=_texts(obj.get("risk_flags"), "risk_flags"),
-        next_sessions=tuple(parse_workout(s, paces, goal_pace) for s in sessions[:MAX_SESSIONS]),
+        next_sessions=tuple(parse_workout(s, paces, race_pace) for s in sessions[:MAX_SESSIONS]),
     )
 
 

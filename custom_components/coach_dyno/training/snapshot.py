@@ -22,6 +22,7 @@ from .activity import Activity, AthleteProfile
 from .load import acwr, advance_pmc, monotony, pmc, strain
 from .performance import TrainingPaces, training_paces
 from .race import RaceOutlook, best_recent_effort, outlook_for
+from .recent import NO_RECENT_TRAINING, RecentTraining, recent_training
 from .streams import activity_efficiency_factor
 from .trimp import BanisterModel
 from .volume import VolumeSummary, summarize_volume
@@ -90,6 +91,7 @@ class TrainingSnapshot:
     latest_run: RunSummary | None
     recent_runs: tuple[RunSummary, ...]
     days_since_last_run: int | None = None
+    recent: RecentTraining = NO_RECENT_TRAINING
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (dates as ISO strings, enums as their values)."""
@@ -220,4 +222,5 @@ def compute_snapshot(
         latest_run=recent[0] if recent else None,
         recent_runs=recent,
         days_since_last_run=(today - runs[-1][0]).days if runs else None,
+        recent=recent_training(runs, today),
     )
