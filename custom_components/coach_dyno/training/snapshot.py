@@ -13,6 +13,7 @@ outside the plausible ranges of `bounds`, are ignored.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, is_dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -173,24 +174,27 @@ class _Coverage:
 
     __slots__ = ("any_load", "estimated", "first", "loaded", "unknown")
 
-    def __init__(self, today: date) -> None:
+    def __init__(
+        self,
+        today: date,
+        entries: list[tuple[date, Activity]],
+        loads: dict[int, float | None],
+        estimated: set[int],
+    ) -> None:
+        """Count the activities of the last 42 days of `entries` (sorted by start)."""
         self.first = today - timedelta(days=CTL_DAYS - 1)
         self.loaded = [0] * CTL_DAYS
         self.estimated = [0] * CTL_DAYS
         self.unknown = [0] * CTL_DAYS
-        self.any_load = False
-
-    def add(self, day: date, load: float | None, estimated: bool) -> None:
-        """Count one activity of `day`."""
-        self.any_load = self.any_load or load is not None
-        index = (day - self.first).days
-        if index < 0:
-            return
-        if load is None:
-            self.unknown[index] += 1
-        else:
-            self.loaded[index] += 1
-            self.estimated[index] += estimated
+        self.any_load = any(load is not None for load in loads.values())
+        recent = bisect_left(entries, self.first, key=lambda entry: entry[0])
+        for day, activity in entries[recent:]:
+            index = (day - self.first).days
+            if loads[activity.id] is None:
+                self.unknown[index] += 1
+            else:
+                self.loaded[index] += 1
+                self.estimated[index] += activity.id in estimated
 
     def _span(self, days: int, end: date) -> slice:
         """Return the indices of the `days` days ending on `end`."""
@@ -229,12 +233,11 @@ def _load_summary(
         first = min(first, entries[0][0])
     origin = first.toordinal()
     series = [0.0] * (today.toordinal() - origin + 1)
-    coverage = _Coverage(today)
     for day, activity in entries:
         load = loads[activity.id]
-        coverage.add(day, load, activity.id in estimated)
         if load is not None:
             series[day.toordinal() - origin] += load
+    coverage = _Coverage(today, entries, loads, estimated)
     yesterday = today - timedelta(days=1)
     end = today if entries and entries[-1][0] == today else yesterday
     window = series[: len(series) - (today - end).days]

@@ -276,4 +276,7 @@ class PaceModel:
         duration = activity.moving_s or activity.elapsed_s
         if not duration or not activity.distance_m:
             return None
-        return running_tss(duration, activity.distance_m, self.threshold) * self.trimp_per_tss
+        # `running_tss` inlined: Activity has already refused negative or NaN values, and this line
+        # runs once per run of a decade without heart rate.
+        intensity = self.threshold * activity.distance_m / 1000.0 / duration
+        return duration / 36.0 * intensity * intensity * self.trimp_per_tss
