@@ -52,7 +52,7 @@ def detect_risks(snapshot: TrainingSnapshot, run: RunSummary | None = None) -> t
         risks.append(Risk(RiskCode.ACWR_HIGH, load.acwr, ACWR_LIMIT))
     if load.monotony is not None and load.monotony > MONOTONY_LIMIT:
         risks.append(Risk(RiskCode.MONOTONY_HIGH, load.monotony, MONOTONY_LIMIT))
-    if load.tsb < TSB_LIMIT:
+    if load.tsb is not None and load.tsb < TSB_LIMIT:
         risks.append(Risk(RiskCode.FORM_VERY_NEGATIVE, load.tsb, TSB_LIMIT))
     if run is None:
         latest = snapshot.latest_run
