@@ -13,7 +13,7 @@ from homeassistant.helpers import intent
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 
 from .coach.formatting import fmt_distance, fmt_duration, fmt_pace
-from .coach.offline import RACE_RECOVERY_DAYS
+from .coach.risk import RACE_RECOVERY_DAYS
 from .coach.settings import Units, normalize_language
 from .const import DOMAIN
 from .services import async_briefing

@@ -283,3 +283,15 @@ def test_runs_are_dated_in_the_athletes_time_zone() -> None:
     # Before the first run the snapshot knows no zone: the start stays as recorded.
     empty = compute_snapshot([], profile(), TODAY)
     assert run_summary_of(dawn, empty).start == dawn.start
+
+
+def test_context_reads_fatigue_after_a_race_as_the_races(
+    year_snapshot: TrainingSnapshot,
+) -> None:
+    raced = replace(year_snapshot, days_since_race=1)
+    assert "Raced 1 day ago: negative TSB now is race fatigue" in athlete_context(
+        raced, Units.METRIC
+    )
+    for since in (0, 8, None):
+        later = replace(year_snapshot, days_since_race=since)
+        assert "Raced" not in athlete_context(later, Units.METRIC)

@@ -289,6 +289,13 @@ def test_no_heart_rate_at_all_estimates_the_load_from_pace() -> None:
     assert load.unknown_7d == 0
     # A 10 km run scores the same whichever day it falls on.
     assert len({round(day.trimp, 6) for day in load.daily if day.trimp}) == 1
+    # A treadmill run logged by hand without a distance has no pace: its load is unknown.
+    treadmill = make_activity(
+        99, datetime(2026, 8, 31, 0, tzinfo=UTC), distance_m=0.0, manual=True, trainer=True
+    )
+    with_treadmill = compute_snapshot([*runs, treadmill], PROFILE, TODAY).load
+    assert with_treadmill.unknown_7d == 1
+    assert with_treadmill.trimp_7d == pytest.approx(load.trimp_7d)
 
 
 def test_mixed_history_calibrates_the_estimate_on_the_runners_own_runs() -> None:

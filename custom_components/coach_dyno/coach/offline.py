@@ -27,7 +27,7 @@ from custom_components.coach_dyno.training.load import CTL_DAYS
 
 from .formatting import fmt_distance, fmt_duration, fmt_pace, pace_of
 from .prompt import PastRun
-from .risk import Risk, RiskCode, detect_risks
+from .risk import RACE_RECOVERY_DAYS, Risk, RiskCode, detect_risks
 from .schemas import (
     PLAN_DAYS,
     AnalysisContent,
@@ -80,8 +80,6 @@ HARD: Final = frozenset(
 )
 # A faster pace at no higher heart rate than similar runs (s/km, bpm).
 PACE_GAIN: Final = 3.0
-# Negative form within a week of a race is the race's fatigue, not productive training.
-RACE_RECOVERY_DAYS: Final = 7
 HR_SAME: Final = 2.0
 
 _EN: Final[dict[str, str]] = {

@@ -33,7 +33,7 @@ from .formatting import (
 )
 from .gemini import GeminiRequest, Turn
 from .memory import ConversationMemory
-from .risk import Risk, RiskCode, detect_risks
+from .risk import RACE_RECOVERY_DAYS, Risk, RiskCode, detect_risks
 from .schemas import ANALYSIS_SCHEMA, BRIEFING_SCHEMA, PLAN_DAYS, WorkoutType
 from .settings import CoachSettings, Persona, Units
 
@@ -328,6 +328,12 @@ def athlete_context(
     else:
         lines.append("VDOT unknown (no recent effort of 3 km or more).")
     lines += _load_lines(load)
+    since = snapshot.days_since_race
+    if since and since <= RACE_RECOVERY_DAYS:
+        lines.append(
+            f"Raced {count_noun(since, 'day')} ago: negative TSB now is race fatigue to recover "
+            "from, not productive training."
+        )
     lines.append(
         f"Volume {unit} (runs): this week {km(volume.this_week.distance_m)} "
         f"({volume.this_week.count}), last week {km(volume.last_week.distance_m)} "

@@ -24,6 +24,8 @@ MONOTONY_LIMIT: Final = 2.0
 TSB_LIMIT: Final = -30.0
 DECOUPLING_LIMIT_PCT: Final = 5.0
 RECENT_RUN: Final = timedelta(days=2)
+# Negative form within a week after a race is the race's fatigue, not productive training.
+RACE_RECOVERY_DAYS: Final = 7
 
 
 class RiskCode(StrEnum):
