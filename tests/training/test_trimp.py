@@ -239,8 +239,9 @@ def test_pace_model_scales_rtss_to_trimp() -> None:
     assert with_lthr.activity(hour_at_threshold) == pytest.approx(
         banister_trimp(3600.0, 160.0, 50.0, 190.0)
     )
-    # Five runs with both: the runner's own TRIMP per rTSS point.
-    measured = [(hour_at_threshold, 120.0)] * 5
+    # Five runs with both: the runner's own TRIMP per rTSS point (a run without distance has no
+    # pace and does not count).
+    measured = [(hour_at_threshold, 120.0)] * 5 + [(make_activity(distance_m=0.0), 50.0)]
     assert PaceModel.calibrated(300.0, profile, measured).activity(
         hour_at_threshold
     ) == pytest.approx(120.0)
