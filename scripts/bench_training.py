@@ -2,9 +2,10 @@
 Benchmark of the training engine on a synthetic 10-year daily-running history.
 
 Prints the median time of `compute_snapshot` (budget: well under 25 ms), also when every run has an
-HR histogram, how many times faster it is than a deliberately naive engine that recomputes every
-day's load from scratch, the memory the history takes (budget: under 15 MB), and the time to plan a
-week and to hold a bad plan to the guardrails (budget: under 2 ms each). `bench()` returns
+HR histogram and when no run has heart rate (every load estimated from pace), how many times faster
+it is than a deliberately naive engine that recomputes every day's load from scratch, the memory the
+history takes (budget: under 15 MB), and the time to plan a week and to hold a bad plan to the
+guardrails (budget: under 2 ms each). `bench()` returns
 the same figures for `scripts/bench`.
 """
 
@@ -177,6 +178,9 @@ def bench(
     streams_ms = _median_ms(
         lambda: training.compute_snapshot(with_streams, profile, TODAY), repeats
     )
+    # A watch without a strap: every run's load is estimated from its pace.
+    no_hr = [replace(activity, avg_hr=None, max_hr=None) for activity in history]
+    no_hr_ms = _median_ms(lambda: training.compute_snapshot(no_hr, profile, TODAY), repeats)
     snapshot = training.compute_snapshot(history, profile, TODAY)
     week = planner.plan_week(snapshot, TODAY)
     bad = [
@@ -198,6 +202,7 @@ def bench(
         "snapshot_ms": snapshot_ms,
         "streams_first_ms": streams_first_ms,
         "streams_ms": streams_ms,
+        "no_hr_ms": no_hr_ms,
         "naive_ms": naive_ms,
         "speedup_vs_naive": naive_ms / snapshot_ms,
         "history_mb": memory_mb,
@@ -216,6 +221,7 @@ def main() -> None:
         f"  same, every run with an HR histogram {figures['streams_ms']:.2f} ms"
         f" (first {figures['streams_first_ms']:.1f} ms)"
     )
+    print(f"  same, no heart rate at all (load from pace) {figures['no_hr_ms']:.2f} ms")
     print(
         f"  naive per-day recompute {figures['naive_ms']:.0f} ms:"
         f" compute_snapshot is {figures['speedup_vs_naive']:.0f}x faster"

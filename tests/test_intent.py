@@ -142,10 +142,17 @@ async def test_training_form(hass: HomeAssistant, loaded_demo: MockConfigEntry) 
         (12.0, "You are fresh."),
         (-25.0, "You are carrying a lot of fatigue; keep today easy."),
         (-5.0, "You are in a productive training zone."),
+        (
+            None,
+            (
+                "Your training load is unknown: I need heart rate, or a recent run of 3 km or "
+                "more to estimate it from pace."
+            ),
+        ),
     ],
 )
 async def test_training_form_verdicts(
-    hass: HomeAssistant, loaded_demo: MockConfigEntry, tsb: float, verdict: str
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, tsb: float | None, verdict: str
 ) -> None:
     """A positive form is fresh, a deep negative one says rest, a mild one says it works."""
     coordinator = loaded_demo.runtime_data.coordinator
@@ -154,6 +161,53 @@ async def test_training_form_verdicts(
         replace(coordinator.data, snapshot=replace(snapshot, load=replace(snapshot.load, tsb=tsb)))
     )
     assert _speech(await _ask(hass, "CoachDynoTrainingForm")).endswith(verdict)
+
+
+async def test_training_form_without_heart_rate(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """A form from pace says so; fatigue in the week after a race is the race's."""
+    coordinator = loaded_demo.runtime_data.coordinator
+    coordinator.store.activities = {
+        key: replace(activity, avg_hr=None, max_hr=None, stream_summary=None)
+        for key, activity in coordinator.store.activities.items()
+    }
+    coordinator.async_recompute()
+    tsb = round(_sensor(hass, "form"))
+    assert _speech(await _ask(hass, "CoachDynoTrainingForm")).startswith(
+        f"Your form is {tsb}, estimated from pace: fitness "
+    )
+    assert _speech(await _ask(hass, "CoachDynoTrainingForm", "vi")).startswith(
+        f"Phong độ của bạn là {tsb}, ước tính từ pace: thể lực "
+    )
+    snapshot = coordinator.data.snapshot
+    raced = replace(snapshot, days_since_race=2, load=replace(snapshot.load, tsb=-12.0, atl=None))
+    coordinator.async_set_updated_data(replace(coordinator.data, snapshot=raced))
+    assert _speech(await _ask(hass, "CoachDynoTrainingForm")).endswith(
+        "fatigue unknown. That fatigue is from your race: recover before training hard again."
+    )
+
+
+async def test_race_countdown_counts_read_naturally(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """One day and one week are singular."""
+    coordinator = loaded_demo.runtime_data.coordinator
+    snapshot = coordinator.data.snapshot
+    assert snapshot.race is not None
+    race = replace(snapshot.race, days_to_race=7, weeks_to_race=1)
+    coordinator.async_set_updated_data(
+        replace(coordinator.data, snapshot=replace(snapshot, race=race))
+    )
+    assert _speech(await _ask(hass, "CoachDynoRaceCountdown")).startswith("7 days to go, 1 week. ")
+    race = replace(snapshot.race, days_to_race=1, weeks_to_race=0)
+    coordinator.async_set_updated_data(
+        replace(coordinator.data, snapshot=replace(snapshot, race=race))
+    )
+    assert _speech(await _ask(hass, "CoachDynoRaceCountdown")).startswith("1 day to go, 0 weeks. ")
+    assert _speech(await _ask(hass, "CoachDynoRaceCountdown", "vi")).startswith(
+        "Còn 1 ngày, 0 tuần nữa."
+    )
 
 
 async def test_latest_run(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:

@@ -149,3 +149,31 @@ async def test_no_athlete(hass: HomeAssistant, tool: str) -> None:
     """Without a loaded athlete each tool says so instead of failing."""
     assert await async_setup_component(hass, DOMAIN, {})
     assert await _call(hass, tool) == {"error": "Coach Dyno has no athlete set up"}
+
+
+async def test_training_status_without_heart_rate(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """Unknown load is null, never 0; a load from pace lists its estimated days."""
+    coordinator = loaded_demo.runtime_data.coordinator
+    stored = coordinator.store.activities
+    coordinator.store.activities = {
+        key: dataclasses.replace(activity, avg_hr=None, max_hr=None, stream_summary=None)
+        for key, activity in stored.items()
+    }
+    coordinator.async_recompute()
+    estimated = (await _call(hass, "get_training_status"))["load"]
+    assert estimated["ctl"] > 0
+    assert estimated["estimated_days"]
+    assert "estimated from pace" in (await _api(hass)).tools[0].description
+
+    coordinator.store.activities = {
+        key: dataclasses.replace(activity, distance_m=2000.0)
+        for key, activity in coordinator.store.activities.items()
+    }
+    coordinator.async_recompute()
+    unknown = (await _call(hass, "get_training_status"))["load"]
+    _assert_plain_json(unknown)
+    for key in ("ctl", "atl", "tsb", "acwr", "monotony", "strain", "trimp_7d", "trimp_today"):
+        assert unknown[key] is None, key
+    assert unknown["estimated_days"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 import json
 from pathlib import Path
@@ -299,3 +300,56 @@ def test_every_sensor_has_a_name_and_an_icon() -> None:
     assert keys == set(strings["entity"]["sensor"])
     assert keys == set(icons["entity"]["sensor"])
     assert all(strings["entity"]["sensor"][key]["name"] for key in keys)
+
+
+def _strip_heart_rate(entry: MockConfigEntry, **changes: float) -> None:
+    """Store the demo's history as a watch without a strap would have recorded it, and recompute."""
+    coordinator = entry.runtime_data.coordinator
+    coordinator.store.activities = {
+        key: replace(activity, avg_hr=None, max_hr=None, stream_summary=None, **changes)
+        for key, activity in coordinator.store.activities.items()
+    }
+    coordinator.async_recompute()
+
+
+LOAD_SENSORS = (
+    "fitness",
+    "fatigue",
+    "form",
+    "acute_chronic_workload_ratio",
+    "training_load_last_7_days",
+)
+
+
+async def test_load_without_heart_rate_is_estimated_from_pace(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """Without heart rate the load comes from pace: real numbers, marked as estimated."""
+    measured = {key: _value(hass, f"{PREFIX}_{key}") for key in LOAD_SENSORS}
+    for key in LOAD_SENSORS:
+        state = hass.states.get(f"{PREFIX}_{key}")
+        assert state is not None
+        assert state.attributes["estimated"] is False, key
+    _strip_heart_rate(loaded_demo)
+    await hass.async_block_till_done()
+    for key in ("fitness", "fatigue", "training_load_last_7_days"):
+        state = hass.states.get(f"{PREFIX}_{key}")
+        assert state is not None
+        assert state.attributes["estimated"] is True, key
+        assert float(state.state) > 0, key
+        assert float(state.state) != measured[key], key
+
+
+async def test_load_without_heart_rate_or_pace_is_unknown(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """No heart rate and no run long enough for a VDOT: the load sensors are unknown, not 0."""
+    _strip_heart_rate(loaded_demo, distance_m=2000.0)
+    await hass.async_block_till_done()
+    for key in (*LOAD_SENSORS, "training_load_today"):
+        state = hass.states.get(f"{PREFIX}_{key}")
+        assert state is not None, key
+        assert state.state == STATE_UNKNOWN, key
+        assert state.attributes["estimated"] is False, key
+    # Volume does not need heart rate.
+    assert _value(hass, f"{PREFIX}_distance_this_week") > 0

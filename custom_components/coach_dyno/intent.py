@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.config_entries import ConfigEntryState
@@ -12,9 +13,11 @@ from homeassistant.helpers import intent
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 
 from .coach.formatting import fmt_distance, fmt_duration, fmt_pace
+from .coach.risk import RACE_RECOVERY_DAYS
 from .coach.settings import Units, normalize_language
 from .const import DOMAIN
 from .services import async_briefing
+from .training.load import CTL_DAYS
 
 if TYPE_CHECKING:
     from .coordinator import CoachDynoConfigEntry
@@ -42,11 +45,22 @@ PHRASES: Final[dict[str, dict[str, str]]] = {
         "runs": "{count} runs",
         "one_run": "1 run",
         "no_goal": "No goal race is set.",
-        "race": "{days} days to go, {weeks} weeks. You are in the {phase} phase.",
-        "form": "Your form is {tsb}: fitness {ctl}, fatigue {atl}. {verdict}",
+        "race": "{days} to go, {weeks}. You are in the {phase} phase.",
+        "n_day": "{n} day",
+        "n_days": "{n} days",
+        "n_week": "{n} week",
+        "n_weeks": "{n} weeks",
+        "form": "Your form is {tsb}{estimated}: fitness {ctl}, fatigue {atl}. {verdict}",
+        "estimated": ", estimated from pace",
+        "unknown": "unknown",
+        "form_unknown": (
+            "Your training load is unknown: I need heart rate, or a recent run of 3 km or more to "
+            "estimate it from pace."
+        ),
         "fresh": "You are fresh.",
         "neutral": "You are in a productive training zone.",
         "tired": "You are carrying a lot of fatigue; keep today easy.",
+        "race_fatigue": "That fatigue is from your race: recover before training hard again.",
         "no_run": "There is no run in your history yet.",
         "latest": "Your last run, {name}, was {distance} at {pace}{hr}.",
         "hr": ", average heart rate {hr}",
@@ -64,11 +78,22 @@ PHRASES: Final[dict[str, dict[str, str]]] = {
         "runs": "{count} buổi",
         "one_run": "1 buổi",
         "no_goal": "Chưa có giải chạy mục tiêu.",
-        "race": "Còn {days} ngày, {weeks} tuần nữa. Bạn đang ở giai đoạn {phase}.",
-        "form": "Phong độ của bạn là {tsb}: thể lực {ctl}, mệt mỏi {atl}. {verdict}",
+        "race": "Còn {days}, {weeks} nữa. Bạn đang ở giai đoạn {phase}.",
+        "n_day": "{n} ngày",
+        "n_days": "{n} ngày",
+        "n_week": "{n} tuần",
+        "n_weeks": "{n} tuần",
+        "form": "Phong độ của bạn là {tsb}{estimated}: thể lực {ctl}, mệt mỏi {atl}. {verdict}",
+        "estimated": ", ước tính từ pace",
+        "unknown": "chưa rõ",
+        "form_unknown": (
+            "Chưa tính được tải tập của bạn: tôi cần nhịp tim, hoặc một buổi chạy gần đây từ 3 km "
+            "trở lên để ước tính từ pace."
+        ),
         "fresh": "Bạn đang sung sức.",
         "neutral": "Bạn đang ở vùng tập luyện hiệu quả.",
         "tired": "Bạn đang khá mệt; hôm nay hãy tập nhẹ.",
+        "race_fatigue": "Đó là mệt mỏi sau giải đấu: hãy hồi phục trước khi tập nặng trở lại.",
         "no_run": "Chưa có buổi chạy nào trong lịch sử.",
         "latest": "Buổi chạy gần nhất, {name}, dài {distance} với tốc độ {pace}{hr}.",
         "hr": ", nhịp tim trung bình {hr}",
@@ -114,15 +139,36 @@ def _race_countdown(snapshot: TrainingSnapshot, phrases: dict[str, str], units: 
     if race is None:
         return phrases["no_goal"]
     return phrases["race"].format(
-        days=race.days_to_race, weeks=race.weeks_to_race, phase=phrases[str(race.phase)]
+        days=_count(phrases, "day", race.days_to_race),
+        weeks=_count(phrases, "week", race.weeks_to_race),
+        phase=phrases[str(race.phase)],
     )
+
+
+def _count(phrases: dict[str, str], noun: str, n: int) -> str:
+    """Return `n` with its noun, singular or plural."""
+    return phrases[f"n_{noun}" if abs(n) == 1 else f"n_{noun}s"].format(n=n)
 
 
 def _training_form(snapshot: TrainingSnapshot, phrases: dict[str, str], units: Units) -> str:
     load = snapshot.load
+    if load.tsb is None:
+        return phrases["form_unknown"]
     verdict = "fresh" if load.tsb > 5 else "tired" if load.tsb < -20 else "neutral"
+    since = snapshot.days_since_race
+    if verdict != "fresh" and since and since <= RACE_RECOVERY_DAYS:
+        verdict = "race_fatigue"
+    yesterday = snapshot.today - timedelta(days=1)
+
+    def spoken(value: float | None) -> str:
+        return phrases["unknown"] if value is None else str(round(value))
+
     return phrases["form"].format(
-        tsb=round(load.tsb), ctl=round(load.ctl), atl=round(load.atl), verdict=phrases[verdict]
+        tsb=spoken(load.tsb),
+        estimated=phrases["estimated"] if load.estimated_within(CTL_DAYS, yesterday) else "",
+        ctl=spoken(load.ctl),
+        atl=spoken(load.atl),
+        verdict=phrases[verdict],
     )
 
 

@@ -70,7 +70,9 @@ class TrainingStatusTool(_CoachTool):
     title = "Training status"
     description = (
         "Get the runner's training status: weekly/monthly volume, training load (TRIMP), fitness "
-        "(CTL), fatigue (ATL), form (TSB), ACWR, VDOT, training paces and the goal-race outlook."
+        "(CTL), fatigue (ATL), form (TSB), ACWR, VDOT, training paces and the goal-race outlook. "
+        "A null load value is unknown (no heart rate and no pace to estimate it), never zero; "
+        "load.estimated_days lists the days whose load is estimated from pace."
     )
 
     async def _async_answer(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -24,7 +24,8 @@ from .coach.settings import Units
 from .coordinator import CoachCoordinator, CoachData, CoachDynoConfigEntry
 from .entity import CoachDynoEntity
 from .intent import ha_units
-from .training import TrainingPhase, Volume
+from .training import LoadSummary, TrainingPhase, Volume
+from .training.load import ACUTE_DAYS, ATL_DAYS, CHRONIC_DAYS, CTL_DAYS
 
 PARALLEL_UPDATES = 0
 
@@ -100,6 +101,29 @@ def _round(value: float | None, digits: int) -> float | None:
     return None if value is None else round(value, digits)
 
 
+def _yesterday(data: CoachData) -> date:
+    return data.snapshot.today - timedelta(days=1)
+
+
+def _load(
+    key: str,
+    value: Callable[[LoadSummary], float | None],
+    digits: int,
+    window: Callable[[CoachData], tuple[int, date]],
+    **kwargs: Any,
+) -> CoachSensorDescription:
+    """Describe a training-load number: unknown when it is, `estimated` when pace stood in for HR."""
+    kwargs.setdefault("state_class", SensorStateClass.MEASUREMENT)
+    kwargs.setdefault("suggested_display_precision", 1)
+    return CoachSensorDescription(
+        key=key,
+        translation_key=key,
+        value_fn=lambda data: _round(value(data.snapshot.load), digits),
+        attr_fn=lambda data: {"estimated": data.snapshot.load.estimated_within(*window(data))},
+        **kwargs,
+    )
+
+
 SENSORS: tuple[CoachSensorDescription, ...] = (
     _distance("distance_this_week", lambda d: d.snapshot.volume.this_week, _week_start),
     _distance("distance_last_week", lambda d: d.snapshot.volume.last_week, None, state_class=None),
@@ -124,64 +148,48 @@ SENSORS: tuple[CoachSensorDescription, ...] = (
         value_fn=lambda d: round(d.snapshot.volume.this_week.moving_s),
         period_start_fn=_week_start,
     ),
-    CoachSensorDescription(
-        key="trimp_today",
-        translation_key="trimp_today",
+    _load(
+        "trimp_today",
+        lambda load: load.trimp_today,
+        1,
+        lambda d: (1, d.snapshot.today),
         state_class=SensorStateClass.TOTAL,
         suggested_display_precision=0,
-        value_fn=lambda d: round(d.snapshot.load.trimp_today, 1),
         period_start_fn=_local_midnight,
     ),
-    CoachSensorDescription(
-        key="trimp_7d",
-        translation_key="trimp_7d",
-        state_class=SensorStateClass.MEASUREMENT,
+    _load(
+        "trimp_7d",
+        lambda load: load.trimp_7d,
+        1,
+        lambda d: (ACUTE_DAYS, d.snapshot.load.window_end),
         suggested_display_precision=0,
-        value_fn=lambda d: round(d.snapshot.load.trimp_7d, 1),
     ),
-    CoachSensorDescription(
-        key="fitness",
-        translation_key="fitness",
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        value_fn=lambda d: round(d.snapshot.load.ctl, 2),
-    ),
-    CoachSensorDescription(
-        key="fatigue",
-        translation_key="fatigue",
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        value_fn=lambda d: round(d.snapshot.load.atl, 2),
-    ),
-    CoachSensorDescription(
-        key="form",
-        translation_key="form",
-        state_class=SensorStateClass.MEASUREMENT,
-        suggested_display_precision=1,
-        value_fn=lambda d: round(d.snapshot.load.tsb, 2),
-    ),
-    CoachSensorDescription(
-        key="acwr",
-        translation_key="acwr",
-        state_class=SensorStateClass.MEASUREMENT,
+    _load("fitness", lambda load: load.ctl, 2, lambda d: (CTL_DAYS, d.snapshot.today)),
+    _load("fatigue", lambda load: load.atl, 2, lambda d: (ATL_DAYS, d.snapshot.today)),
+    # Form is yesterday's CTL - ATL.
+    _load("form", lambda load: load.tsb, 2, lambda d: (CTL_DAYS, _yesterday(d))),
+    _load(
+        "acwr",
+        lambda load: load.acwr,
+        3,
+        lambda d: (CHRONIC_DAYS, d.snapshot.load.window_end),
         suggested_display_precision=2,
-        value_fn=lambda d: _round(d.snapshot.load.acwr, 3),
     ),
-    CoachSensorDescription(
-        key="monotony",
-        translation_key="monotony",
-        state_class=SensorStateClass.MEASUREMENT,
+    _load(
+        "monotony",
+        lambda load: load.monotony,
+        3,
+        lambda d: (ACUTE_DAYS, d.snapshot.load.window_end),
         suggested_display_precision=2,
         entity_registry_enabled_default=False,
-        value_fn=lambda d: _round(d.snapshot.load.monotony, 3),
     ),
-    CoachSensorDescription(
-        key="strain",
-        translation_key="strain",
-        state_class=SensorStateClass.MEASUREMENT,
+    _load(
+        "strain",
+        lambda load: load.strain,
+        1,
+        lambda d: (ACUTE_DAYS, d.snapshot.load.window_end),
         suggested_display_precision=0,
         entity_registry_enabled_default=False,
-        value_fn=lambda d: _round(d.snapshot.load.strain, 1),
     ),
     CoachSensorDescription(
         key="days_to_race",

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 import itertools
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -24,7 +25,7 @@ from custom_components.coach_dyno.coach import (
     WorkoutType,
 )
 from custom_components.coach_dyno.coach.engine import MAX_CACHED_ANALYSES
-from custom_components.coach_dyno.training import TrainingSnapshot
+from custom_components.coach_dyno.training import TrainingSnapshot, compute_snapshot
 from custom_components.coach_dyno.training.plan import (
     HARD,
     QUALITY,
@@ -33,7 +34,7 @@ from custom_components.coach_dyno.training.plan import (
 )
 from tests.coach import replies
 from tests.coach.conftest import ExecutorRecorder, FakeClock, SleepRecorder
-from tests.coach.history import history, with_load
+from tests.coach.history import TODAY, history, profile, with_load
 from tests.fakes.gemini import (
     VALID_KEY,
     FakeGemini,
@@ -645,3 +646,43 @@ async def test_gemini_next_sessions_pass_the_guardrails(
     assert analysis.text.endswith("\n".join(f"- {line}" for line in analysis.adjustments))
     assert "Plan adjusted:\n- " in analysis.text
     assert analysis.as_dict()["adjustments"] == list(analysis.adjustments)
+
+
+# --- load without heart rate ------------------------------------------------------------------
+
+
+async def test_gemini_hears_unknown_load_as_unknown(
+    make_coach: Callable[..., Coach], fake_gemini: FakeGemini
+) -> None:
+    # A beginner with a phone and no strap: short runs, no heart rate, so no VDOT and no load.
+    runs = [
+        replace(run, avg_hr=None, stream_summary=None, distance_m=2000.0, moving_s=840.0)
+        for run in history(60)
+    ]
+    snap = compute_snapshot(runs, profile(), TODAY)
+    fake_gemini.queue(MAIN, json_reply(replies.briefing(snap.today)))
+    await make_coach().briefing(snap)
+
+    (sent,) = fake_gemini.requests
+    load_line = sent.prompt_text.split("Load: ")[1].split("\n")[0]
+    assert load_line.startswith("unknown")
+    assert "Never treat CTL, ATL, TSB or ACWR as 0" in load_line
+    # No load figure anywhere: no invented zero, no fitness trend.
+    assert not re.search(r"(CTL|ATL|TSB|ACWR|TRIMP 7d|monotony|strain) -?\d", sent.prompt_text)
+    assert "CTL weekly" not in sent.prompt_text
+
+
+async def test_gemini_hears_the_estimate_from_pace(
+    make_coach: Callable[..., Coach], fake_gemini: FakeGemini
+) -> None:
+    runs = [replace(run, avg_hr=None, stream_summary=None) for run in history(60)]
+    snap = compute_snapshot(runs, profile(), TODAY)
+    fake_gemini.queue(MAIN, json_reply(replies.briefing(snap.today)))
+    await make_coach().briefing(snap)
+
+    (sent,) = fake_gemini.requests
+    assert snap.load.ctl is not None
+    assert snap.load.ctl > 10
+    assert f"Load: CTL {snap.load.ctl:.1f}, " in sent.prompt_text
+    assert "Load estimated from pace (runs without heart rate) on " in sent.prompt_text
+    assert "unknown" not in sent.prompt_text.split("Load:")[1].split("\n")[0]

@@ -196,10 +196,10 @@ def test_a_comeback_is_explained() -> None:
     snap = comeback()
     plan = plan_week(snap, snap.today, EN)
     text = morning_briefing(snap, plan, EN)
-    assert "Welcome back after 25 days off: about 20.0 km this week, easy running" in text
+    assert "Welcome back after 32 days off: about 13.2 km this week, easy running" in text
     assert "Load spike" not in text
     vietnamese = morning_briefing(snap, plan_week(snap, snap.today, VI), VI)
-    assert "Chào mừng bạn trở lại sau 25 ngày nghỉ" in vietnamese
+    assert "Chào mừng bạn trở lại sau 32 ngày nghỉ" in vietnamese
 
 
 def test_an_unrealistic_goal_is_said_honestly() -> None:
@@ -577,3 +577,79 @@ def test_a_replaced_week_is_said_in_one_sentence() -> None:
     )
     (vietnamese,) = correction_messages(guarded.corrections, VI)
     assert vietnamese.startswith("Tuần 5,0 km được thay bằng tuần 47,2 km của kế hoạch")
+
+
+# --- load without heart rate, race fatigue, counts ----------------------------------------------
+
+
+def _without_heart_rate(runs: list[Activity], **changes: float) -> list[Activity]:
+    return [replace(run, avg_hr=None, stream_summary=None, **changes) for run in runs]
+
+
+def test_briefing_says_the_load_is_unknown_not_balanced() -> None:
+    # A beginner without a strap: short runs, no heart rate, no VDOT.
+    runs = _without_heart_rate(history(60), distance_m=2000.0, moving_s=840.0)
+    snap = compute_snapshot(runs, profile(), TODAY)
+    nerd = CoachSettings(persona=Persona.DATA_NERD)
+    text = morning_briefing(snap, plan_week(snap, TODAY, nerd), nerd)
+    assert "Training load unknown: without heart rate or a recent run of 3 km or more" in text
+    assert "Form (TSB)" not in text
+    assert "balanced" not in text
+    assert "CTL " not in text
+    vi = morning_briefing(snap, plan_week(snap, TODAY, VI), VI)
+    assert "Chưa tính được tải tập" in vi
+    assert answer(snap, "How is my form?", EN).startswith("Training load unknown")
+    assert "form (TSB) unknown" in answer(snap, "xyz", EN)
+    assert "phong độ (TSB) chưa rõ" in answer(snap, "xyz", VI)
+    weekly = weekly_report(snap, plan_week(snap, TODAY + timedelta(days=1), EN), EN)
+    assert "Training load unknown" in weekly
+    assert "Fitness CTL" not in weekly
+
+
+def test_briefing_says_the_form_is_estimated_from_pace() -> None:
+    snap = compute_snapshot(_without_heart_rate(history(120)), profile(), TODAY)
+    assert snap.load.tsb is not None
+    text = morning_briefing(snap, plan_week(snap, TODAY, EN), EN)
+    assert f"Form (TSB, estimated from pace) {snap.load.tsb:+.0f}: " in text
+    vi = morning_briefing(snap, plan_week(snap, TODAY, VI), VI)
+    assert "Phong độ (TSB, ước tính từ pace)" in vi
+
+
+def test_fatigue_after_a_race_is_the_races() -> None:
+    day_after = RACE_DAY + timedelta(days=1)
+    runs = history(200, end=RACE_DAY)
+    race = Activity(
+        id=999,
+        start=datetime.combine(RACE_DAY, datetime.min.time(), tzinfo=UTC),
+        sport_type="Run",
+        distance_m=21097.5,
+        moving_s=6200.0,
+        elapsed_s=6250.0,
+        avg_hr=176.0,
+        race=True,
+    )
+    snap = compute_snapshot([*runs, race], profile(), day_after)
+    tired = with_load(snap, tsb=-15.0)
+    assert tired.days_since_race == 1
+    text = morning_briefing(tired, plan_week(tired, day_after, EN), EN)
+    assert "Form (TSB) -15: fatigue from your race: recover before training hard again." in text
+    assert "productive" not in text
+    assert "Your race was 1 day ago: time to recover." in text
+    vi = morning_briefing(tired, plan_week(tired, day_after, VI), VI)
+    assert "mệt sau giải đấu" in vi
+    assert "Giải đã diễn ra 1 ngày trước" in vi
+    # A week and more later, negative form is training again.
+    later = with_load(replace(tired, days_since_race=8), tsb=-15.0)
+    assert "productive fatigue" in morning_briefing(later, plan_week(later, day_after, EN), EN)
+
+
+def test_counts_read_naturally() -> None:
+    today = RACE_DAY - timedelta(days=1)
+    snap = compute_snapshot(history(200, end=today), profile(), today)
+    text = morning_briefing(snap, plan_week(snap, today, EN), EN)
+    assert "City Half in 1 day (0 weeks)" in text
+    week_out = RACE_DAY - timedelta(days=7)
+    snap = compute_snapshot(history(200, end=week_out), profile(), week_out)
+    assert "City Half in 7 days (1 week)" in morning_briefing(
+        snap, plan_week(snap, week_out, EN), EN
+    )

@@ -106,6 +106,10 @@ def test_context_knows_the_goal_weeks_and_phase(year_snapshot: TrainingSnapshot)
     assert race is not None
     text = athlete_context(year_snapshot, Units.METRIC)
     assert f"in {race.days_to_race} days ({race.weeks_to_race} weeks)" in text
+    one = replace(year_snapshot, race=replace(race, days_to_race=1, weeks_to_race=0))
+    assert "in 1 day (0 weeks)" in athlete_context(one, Units.METRIC)
+    week = replace(year_snapshot, race=replace(race, days_to_race=7, weeks_to_race=1))
+    assert "in 7 days (1 week)" in athlete_context(week, Units.METRIC)
     assert f"Phase: base ({PHASE_FOCUS['base']})" in text
     assert "Goal time 1:45:00 (4:59/km)" in text
     assert "on track: no (prediction slower than the goal)" in text
@@ -127,12 +131,12 @@ def test_context_numbers(year_snapshot: TrainingSnapshot) -> None:
 
 
 def test_context_raises_the_flags(year_snapshot: TrainingSnapshot) -> None:
-    risky = with_load(year_snapshot, acwr=1.64, monotony=2.31, tsb=-35.2, missing_hr_7d=2)
+    risky = with_load(year_snapshot, acwr=1.64, monotony=2.31, tsb=-35.2, unknown_7d=2)
     text = athlete_context(risky, Units.METRIC)
     assert "ACWR 1.64 > 1.5" in text
     assert "monotony 2.3 > 2" in text
     assert "TSB -35 < -30" in text
-    assert "2 run(s) this week had no heart rate" in text
+    assert "2 activities this week had neither heart rate nor pace: load understated" in text
 
 
 def test_context_without_goal_vdot_or_runs() -> None:
@@ -332,3 +336,15 @@ def test_the_planners_week_and_the_day_reach_the_prompt() -> None:
     )
     assert "Planner's week (taper)" in text
     assert "race_pace 6.8 (3x1000m)" in text
+
+
+def test_context_reads_fatigue_after_a_race_as_the_races(
+    year_snapshot: TrainingSnapshot,
+) -> None:
+    raced = replace(year_snapshot, days_since_race=1)
+    assert "Raced 1 day ago: negative TSB now is race fatigue" in athlete_context(
+        raced, Units.METRIC
+    )
+    for since in (0, 8, None):
+        later = replace(year_snapshot, days_since_race=since)
+        assert "Raced" not in athlete_context(later, Units.METRIC)

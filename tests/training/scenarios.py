@@ -145,8 +145,8 @@ def day_after_race() -> TrainingSnapshot:
 
 
 def comeback(today: date = TODAY, extra: list[Activity] | None = None) -> TrainingSnapshot:
-    """Eight weeks at 40 km, 24 days off, then a first 5 km jog yesterday."""
-    stop = TODAY - timedelta(days=26)
+    """Return eight weeks at 40 km, a month off, then a first 5 km jog yesterday."""
+    stop = TODAY - timedelta(days=33)
     history = runs(stop - timedelta(days=56), 56, weekly(40))
     jog = runs(TODAY - timedelta(days=1), 1, lambda _: 5.0, pace=360, start_id=9000)
     return _snap([*history, *jog, *(extra or [])], profile(), today)

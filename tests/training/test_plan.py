@@ -184,7 +184,7 @@ def test_comeback_rebuilds_to_the_former_volume() -> None:
     assert not load_spike(snap)
     plan = plan_week(snap, snap.today)
     assert plan.situation is Situation.COMEBACK
-    assert plan.target_km == pytest.approx(20.0)  # half the former 40 km after 3+ weeks off
+    assert plan.target_km == pytest.approx(13.2)  # a third of the former 40 km after a month off
     assert not [s for s in plan.sessions if s.kind in QUALITY]
     # Run the plan week after week: the volume grows ~10 % a week back to 40 km, no stall.
     activities = list(scenarios.runs(TODAY - timedelta(days=82), 56, scenarios.weekly(40)))

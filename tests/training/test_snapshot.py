@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError, fields
+from dataclasses import FrozenInstanceError, fields, replace
 from datetime import UTC, date, datetime, timedelta
 import json
 import time
@@ -23,6 +23,7 @@ from custom_components.coach_dyno.training import (
     pmc,
     race_outlook,
     run_summary,
+    running_tss,
     strain,
     training_paces,
     volume_summary,
@@ -75,6 +76,17 @@ def test_snapshot_agrees_with_the_building_blocks() -> None:
 
     first = TODAY - timedelta(days=199)
     loads = daily_loads(activities, PROFILE, first, TODAY)
+    # Runs without heart rate count with rTSS from Daniels' T pace, scaled by the runner's own
+    # TRIMP / rTSS over the last 8 weeks' runs that have both.
+    threshold = training_paces(snapshot.vdot).threshold
+    recent = [a for a in activities if a.is_run and a.start.date() > TODAY - timedelta(days=56)]
+    factor = sum(activity_trimp(a, PROFILE) for a in recent if a.avg_hr) / sum(
+        running_tss(a.moving_s, a.distance_m, threshold) for a in recent if a.avg_hr
+    )
+    for activity in activities:
+        if activity.is_run and not activity.avg_hr:
+            index = (activity.start.date() - first).days
+            loads[index] += running_tss(activity.moving_s, activity.distance_m, threshold) * factor
     chart = pmc(loads)
     load = snapshot.load
     assert load.trimp_today == pytest.approx(loads[-1])
@@ -90,7 +102,12 @@ def test_snapshot_agrees_with_the_building_blocks() -> None:
     assert load.daily[0].day == TODAY - timedelta(days=89)
     assert [d.ctl for d in load.daily] == pytest.approx([d.ctl for d in chart[-90:]])
     assert [d.trimp for d in load.daily] == pytest.approx(loads[-90:])
-    assert load.missing_hr_7d == 1  # today's run (back 0) has no heart rate
+    assert load.window_end == TODAY  # today already has its run
+    assert load.unknown_7d == 0  # every activity has heart rate or a pace
+    no_hr_days = [TODAY - timedelta(days=back) for back in range(40, -1, -10)]
+    assert load.estimated_days == tuple(no_hr_days)
+    assert load.estimated_within(1, TODAY)
+    assert not load.estimated_within(9, TODAY - timedelta(days=1))
 
     outlook = race_outlook(activities, PROFILE, TODAY)
     assert snapshot.race == outlook
@@ -126,10 +143,10 @@ def test_empty_history() -> None:
     snapshot = compute_snapshot([], PROFILE, TODAY)
     assert snapshot.activity_count == 0
     assert snapshot.volume.this_week.count == 0
-    assert snapshot.load.ctl == 0.0
-    assert snapshot.load.acwr is None
-    assert snapshot.load.monotony == 0.0
-    assert len(snapshot.load.daily) == 90
+    # Nothing recorded: the load is unknown, not zero.
+    load = snapshot.load
+    assert (load.trimp_today, load.trimp_7d, load.ctl, load.atl, load.tsb) == (None,) * 5
+    assert (load.acwr, load.monotony, load.strain, load.daily) == (None, None, None, ())
     assert (snapshot.vdot, snapshot.paces, snapshot.latest_run) == (None, None, None)
     assert snapshot.recent_runs == ()
     assert snapshot.days_since_last_run is None
@@ -243,3 +260,101 @@ def test_everything_is_exported() -> None:
     assert {"compute_snapshot", "TrainingPhase", "similar_runs", "summarize_streams"} <= set(
         training.__all__
     )
+
+
+def _runs(backs: range, **extra: object) -> list:  # type: ignore[type-arg]
+    """Return a 10 km run in 50 min at 07:00 (Ho Chi Minh) `back` days before TODAY, for each."""
+    return [
+        make_activity(
+            100 + back, datetime(2026, 9, 1, 0, tzinfo=UTC) - timedelta(days=back), **extra
+        )
+        for back in backs
+    ]
+
+
+def test_no_heart_rate_at_all_estimates_the_load_from_pace() -> None:
+    runs = _runs(range(1, 60, 2))
+    load = compute_snapshot(runs, PROFILE, TODAY).load
+    # Every run counts, estimated, and the load is not zero.
+    assert load.ctl is not None
+    assert load.ctl > 20
+    assert load.atl is not None
+    assert load.tsb is not None
+    assert load.acwr is not None
+    assert load.monotony is not None
+    assert load.trimp_7d is not None
+    assert load.trimp_7d > 0
+    assert load.trimp_today == 0.0  # nothing yet today, and that is known
+    assert load.estimated_within(42, TODAY)
+    assert load.unknown_7d == 0
+    # A 10 km run scores the same whichever day it falls on.
+    assert len({round(day.trimp, 6) for day in load.daily if day.trimp}) == 1
+    # A treadmill run logged by hand without a distance has no pace: its load is unknown.
+    treadmill = make_activity(
+        99, datetime(2026, 8, 31, 0, tzinfo=UTC), distance_m=0.0, manual=True, trainer=True
+    )
+    with_treadmill = compute_snapshot([*runs, treadmill], PROFILE, TODAY).load
+    assert with_treadmill.unknown_7d == 1
+    assert with_treadmill.trimp_7d == pytest.approx(load.trimp_7d)
+
+
+def test_mixed_history_calibrates_the_estimate_on_the_runners_own_runs() -> None:
+    with_hr = _runs(range(2, 30, 2), avg_hr=150.0)
+    without = _runs(range(1, 30, 2))
+    load = compute_snapshot(with_hr + without, PROFILE, TODAY).load
+    # Identical runs: the one without heart rate is worth what its twin with heart rate is.
+    twin = activity_trimp(with_hr[0], PROFILE)
+    assert [day.trimp for day in load.daily[-29:-1]] == pytest.approx([twin] * 28)
+    assert load.estimated_days == tuple(TODAY - timedelta(days=back) for back in range(29, 0, -2))
+    assert not load.estimated_within(1, TODAY - timedelta(days=2))
+
+
+def test_beginner_without_heart_rate_or_usable_pace_has_an_unknown_load() -> None:
+    # Short runs only: no effort of 3 km or more, so no VDOT and no threshold pace.
+    runs = _runs(range(0, 20, 3), distance_m=2000.0, moving_s=900.0)
+    snapshot = compute_snapshot(runs, PROFILE, TODAY)
+    load = snapshot.load
+    assert snapshot.vdot is None
+    assert (load.trimp_today, load.trimp_7d, load.ctl, load.atl, load.tsb) == (None,) * 5
+    assert (load.acwr, load.monotony, load.strain, load.daily) == (None, None, None, ())
+    assert load.unknown_7d == 3  # today, 3 and 6 days ago
+    assert load.estimated_days == ()
+
+
+def test_a_week_of_rides_without_heart_rate_leaves_fatigue_unknown() -> None:
+    runs = _runs(range(8, 40, 2), avg_hr=150.0)
+    rides = [
+        make_activity(
+            900 + back, datetime(2026, 9, 1, 0, tzinfo=UTC) - timedelta(days=back), "Ride"
+        )
+        for back in range(1, 7)
+    ]
+    load = compute_snapshot(runs + rides, PROFILE, TODAY).load
+    assert load.ctl is not None  # the runs of the weeks before are known
+    assert (load.atl, load.tsb, load.trimp_7d, load.monotony, load.acwr) == (None,) * 5
+    assert load.unknown_7d == 6
+    # Weeks of rest after known training: rest is known, the load is low, not unknown.
+    rested = compute_snapshot(runs, PROFILE, TODAY + timedelta(days=60)).load
+    assert rested.ctl is not None
+    assert rested.ctl < 5
+    assert rested.monotony == 0.0
+
+
+def test_morning_windows_cover_completed_days() -> None:
+    # A run every day for four weeks, harder every third day, up to yesterday.
+    runs = [replace(run, avg_hr=165.0 if run.id % 3 == 0 else 140.0) for run in _runs(range(1, 29))]
+    morning = compute_snapshot(runs, PROFILE, TODAY).load
+    loads = daily_loads(runs, PROFILE, TODAY - timedelta(days=40), TODAY)
+    # Before today's run: the week that ended yesterday, not six days and a rest day.
+    assert morning.window_end == TODAY - timedelta(days=1)
+    assert morning.monotony == pytest.approx(monotony(loads[:-1]))
+    assert morning.monotony != pytest.approx(monotony(loads))
+    assert morning.acwr == pytest.approx(acwr(loads[:-1]))
+    assert morning.trimp_7d == pytest.approx(sum(loads[-8:-1]))
+    # After it: today counts.
+    today_run = make_activity(99, datetime(2026, 9, 1, 0, tzinfo=UTC), avg_hr=150.0)
+    after = compute_snapshot([*runs, today_run], PROFILE, TODAY).load
+    loads[-1] = activity_trimp(today_run, PROFILE) or 0.0
+    assert after.window_end == TODAY
+    assert after.monotony == pytest.approx(monotony(loads))
+    assert after.trimp_7d == pytest.approx(sum(loads[-7:]))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 import math
 
 import pytest
 
 from custom_components.coach_dyno.training import (
     AthleteProfile,
+    PaceModel,
     Sex,
     Streams,
     StreamSummary,
@@ -18,6 +20,7 @@ from custom_components.coach_dyno.training import (
     edwards_trimp,
     edwards_trimp_histogram,
     hr_histogram,
+    running_tss,
 )
 
 from .factories import make_activity
@@ -214,3 +217,36 @@ def test_histogram_trimp_follows_a_profile_change() -> None:
 
     for profile, expected in ((easy, expected_easy), (hard, expected_hard), (easy, expected_easy)):
         assert activity_trimp(run, profile) == pytest.approx(expected)
+
+
+def test_running_tss_follows_its_definition() -> None:
+    # One hour at threshold pace is 100 by definition; IF enters squared.
+    assert running_tss(3600.0, 12000.0, 300.0) == pytest.approx(100.0)
+    assert running_tss(1800.0, 5000.0, 300.0) == pytest.approx(50.0 * (300.0 / 360.0) ** 2)
+    with pytest.raises(ValueError, match="threshold"):
+        running_tss(1800.0, 5000.0, 0.0)
+
+
+def test_pace_model_scales_rtss_to_trimp() -> None:
+    profile = AthleteProfile(hr_rest=50.0, hr_max=190.0)
+    hour_at_threshold = make_activity(distance_m=12000.0, moving_s=3600.0)
+    # Without enough runs of its own, an hour at threshold pace is worth an hour at 90 % HRmax.
+    default = PaceModel.calibrated(300.0, profile, [])
+    assert default.activity(hour_at_threshold) == pytest.approx(
+        banister_trimp(3600.0, 0.9 * 190.0, 50.0, 190.0)
+    )
+    with_lthr = PaceModel.calibrated(300.0, replace(profile, lthr=160.0), [])
+    assert with_lthr.activity(hour_at_threshold) == pytest.approx(
+        banister_trimp(3600.0, 160.0, 50.0, 190.0)
+    )
+    # Five runs with both: the runner's own TRIMP per rTSS point (a run without distance has no
+    # pace and does not count).
+    measured = [(hour_at_threshold, 120.0)] * 5 + [(make_activity(distance_m=0.0), 50.0)]
+    assert PaceModel.calibrated(300.0, profile, measured).activity(
+        hour_at_threshold
+    ) == pytest.approx(120.0)
+    # Four are not enough to trust.
+    four = PaceModel.calibrated(300.0, profile, measured[:4])
+    assert four.trimp_per_tss == pytest.approx(default.trimp_per_tss)
+    assert default.activity(make_activity(distance_m=0.0)) is None
+    assert default.activity(make_activity(moving_s=0.0)) is None

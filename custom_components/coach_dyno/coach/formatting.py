@@ -49,3 +49,8 @@ def pace_of(distance_m: float, moving_s: float) -> float | None:
     if distance_m <= 0 or moving_s <= 0:
         return None
     return moving_s / (distance_m / 1000.0)
+
+
+def count_noun(count: int, noun: str, plural: str | None = None) -> str:
+    """Return an English count with its noun, such as "1 day" or "3 days"."""
+    return f"{count} {noun if abs(count) == 1 else plural or noun + 's'}"

@@ -18,6 +18,7 @@ import re
 from typing import TYPE_CHECKING, Final
 import unicodedata
 
+from custom_components.coach_dyno.training.load import CTL_DAYS
 from custom_components.coach_dyno.training.plan import (
     HARD,
     Correction,
@@ -33,7 +34,7 @@ from custom_components.coach_dyno.training.plan import (
 
 from .formatting import fmt_distance, fmt_duration, fmt_pace, pace_of
 from .prompt import PastRun
-from .risk import Risk, RiskCode, detect_risks
+from .risk import RACE_RECOVERY_DAYS, Risk, RiskCode, detect_risks
 from .schemas import AnalysisContent, PlannedWorkout, Workout
 from .settings import CoachSettings, Persona
 
@@ -137,6 +138,7 @@ _EN: Final[dict[str, str]] = {
     "form.balanced": "balanced",
     "form.fresh": "fresh",
     "form.very_fresh": "very fresh, fitness may be slipping",
+    "form.race_fatigue": "fatigue from your race: recover before training hard again",
     "risk.acwr_high": (
         "Load spike: ACWR {value} (above 1.5). Keep the next days easy to limit injury risk."
     ),
@@ -152,16 +154,26 @@ _EN: Final[dict[str, str]] = {
     "greet.data_nerd": "Morning numbers.",
     "close.supportive": "Consistency wins: one good day at a time.",
     "form": "Form (TSB) {tsb}: {state}.",
+    "form.estimated": "Form (TSB, estimated from pace) {tsb}: {state}.",
+    "form.unknown": (
+        "Training load unknown: without heart rate or a recent run of 3 km or more I cannot work "
+        "out your fitness and form."
+    ),
+    "unknown": "unknown",
     "metrics": "CTL {ctl}, ATL {atl}, ACWR {acwr}, monotony {monotony}.",
     "today.run": "Today: {title}, {distance} at {pace}.",
     "today.run_nopace": "Today: {title}, {distance}.",
     "today.rest": "Today: rest day.",
     "today.race": "Today is race day: {distance}, goal pace {pace}. Start controlled!",
     "week.so_far": "This week so far: {distance} in {count} run{s} (last week {last}).",
-    "race.countdown": "{name} in {days} days ({weeks} weeks), {phase} phase: {focus}.",
+    "race.countdown": "{name} in {days} ({weeks}), {phase} phase: {focus}.",
     "race.default_name": "Your race",
     "race.none": "No goal race set: add one in the options and I will plan toward it.",
-    "race.over": "Your race was {days} days ago: time to recover.",
+    "race.over": "Your race was {days} ago: time to recover.",
+    "n.day": "{n} day",
+    "n.days": "{n} days",
+    "n.week": "{n} week",
+    "n.weeks": "{n} weeks",
     "race.prediction": "Predicted {predicted} for {distance}, goal {goal}: {verdict}.",
     "race.prediction_nogoal": "Predicted {predicted} for {distance}.",
     "race.no_prediction": "No prediction yet: I need a recent run of 3 km or more.",
@@ -318,6 +330,7 @@ _VI: Final[dict[str, str]] = {
     "form.balanced": "cân bằng",
     "form.fresh": "sung sức",
     "form.very_fresh": "rất sung sức, thể lực có thể đang giảm",
+    "form.race_fatigue": "mệt sau giải đấu: hãy hồi phục trước khi tập nặng trở lại",
     "risk.acwr_high": (
         "Tải tăng đột ngột: ACWR {value} (trên 1,5). Giữ vài ngày tới thật nhẹ để giảm nguy cơ "
         "chấn thương."
@@ -336,16 +349,26 @@ _VI: Final[dict[str, str]] = {
     "greet.data_nerd": "Số liệu sáng nay.",
     "close.supportive": "Kiên trì là chìa khóa: từng ngày một.",
     "form": "Phong độ (TSB) {tsb}: {state}.",
+    "form.estimated": "Phong độ (TSB, ước tính từ pace) {tsb}: {state}.",
+    "form.unknown": (
+        "Chưa tính được tải tập: không có nhịp tim, cũng chưa có buổi chạy nào từ 3 km trở lên "
+        "gần đây, nên tôi chưa đánh giá được thể lực và phong độ của bạn."
+    ),
+    "unknown": "chưa rõ",
     "metrics": "CTL {ctl}, ATL {atl}, ACWR {acwr}, độ đơn điệu {monotony}.",
     "today.run": "Hôm nay: {title}, {distance} với pace {pace}.",
     "today.run_nopace": "Hôm nay: {title}, {distance}.",
     "today.rest": "Hôm nay: ngày nghỉ.",
     "today.race": "Hôm nay là ngày thi đấu: {distance}, pace mục tiêu {pace}. Xuất phát từ tốn nhé!",
     "week.so_far": "Tuần này: {distance} qua {count} buổi chạy (tuần trước {last}).",
-    "race.countdown": "{name} còn {days} ngày ({weeks} tuần), giai đoạn {phase}: {focus}.",
+    "race.countdown": "{name} còn {days} ({weeks}), giai đoạn {phase}: {focus}.",
     "race.default_name": "Giải của bạn",
     "race.none": "Chưa đặt giải mục tiêu: hãy thêm trong phần tùy chọn để tôi lập kế hoạch.",
-    "race.over": "Giải đã diễn ra {days} ngày trước: giờ là lúc hồi phục.",
+    "race.over": "Giải đã diễn ra {days} trước: giờ là lúc hồi phục.",
+    "n.day": "{n} ngày",
+    "n.days": "{n} ngày",
+    "n.week": "{n} tuần",
+    "n.weeks": "{n} tuần",
     "race.prediction": "Dự đoán {predicted} cho {distance}, mục tiêu {goal}: {verdict}.",
     "race.prediction_nogoal": "Dự đoán {predicted} cho {distance}.",
     "race.no_prediction": "Chưa dự đoán được: tôi cần một buổi chạy gần đây từ 3 km trở lên.",
@@ -478,8 +501,14 @@ class _Voice:
             values.setdefault("s", "" if values["count"] == 1 else "s")
         return self._strings[key].format(**values)
 
-    def num(self, value: float, decimals: int = 1, *, signed: bool = False) -> str:
-        """Format a number with the language's decimal separator."""
+    def count(self, noun: str, n: int) -> str:
+        """Return `n` with its noun ("day" or "week"), singular or plural as the language wants."""
+        return self.t(f"n.{noun}" if abs(n) == 1 else f"n.{noun}s", n=n)
+
+    def num(self, value: float | None, decimals: int = 1, *, signed: bool = False) -> str:
+        """Format a number with the language's decimal separator ("unknown" for None)."""
+        if value is None:
+            return self.t("unknown")
         text = f"{value:+.{decimals}f}" if signed else f"{value:.{decimals}f}"
         return text.replace(".", ",") if self.lang == "vi" else text
 
@@ -694,7 +723,7 @@ def _race_sentences(snapshot: TrainingSnapshot, voice: _Voice, *, countdown: boo
     if race is None:
         return [voice.t("race.none")] if countdown else []
     if race.days_to_race < 0:
-        return [voice.t("race.over", days=-race.days_to_race)]
+        return [voice.t("race.over", days=voice.count("day", -race.days_to_race))]
     sentences = []
     phase = str(race.phase)
     if countdown:
@@ -702,8 +731,8 @@ def _race_sentences(snapshot: TrainingSnapshot, voice: _Voice, *, countdown: boo
             voice.t(
                 "race.countdown",
                 name=race.name or voice.t("race.default_name"),
-                days=race.days_to_race,
-                weeks=race.weeks_to_race,
+                days=voice.count("day", race.days_to_race),
+                weeks=voice.count("week", race.weeks_to_race),
                 phase=voice.t(f"phase.{phase}"),
                 focus=voice.t(f"focus.{phase}"),
             )
@@ -749,12 +778,26 @@ def _day_sentence(workout: PlannedWorkout, voice: _Voice, when: str = "today") -
     )
 
 
+def _form_key(snapshot: TrainingSnapshot, tsb: float) -> str:
+    """Return how the form reads; fatigue in the week after a race is the race's, not training's."""
+    key = form_state(tsb)
+    since = snapshot.days_since_race
+    if key in ("form.productive", "form.very_tired") and since and since <= RACE_RECOVERY_DAYS:
+        return "form.race_fatigue"
+    return key
+
+
 def _form_sentences(snapshot: TrainingSnapshot, voice: _Voice) -> list[str]:
-    """Describe the form, and the metrics when the persona loves numbers."""
+    """Describe the form (or say it is unknown), and the metrics when the persona loves numbers."""
     load = snapshot.load
+    if load.tsb is None:
+        return [voice.t("form.unknown")]
+    estimated = load.estimated_within(CTL_DAYS, snapshot.today - timedelta(days=1))
     sentences = [
         voice.t(
-            "form", tsb=voice.num(load.tsb, 0, signed=True), state=voice.t(form_state(load.tsb))
+            "form.estimated" if estimated else "form",
+            tsb=voice.num(load.tsb, 0, signed=True),
+            state=voice.t(_form_key(snapshot, load.tsb)),
         )
     ]
     if voice.persona is Persona.DATA_NERD:
@@ -763,8 +806,8 @@ def _form_sentences(snapshot: TrainingSnapshot, voice: _Voice) -> list[str]:
                 "metrics",
                 ctl=voice.num(load.ctl, 0),
                 atl=voice.num(load.atl, 0),
-                acwr="-" if load.acwr is None else voice.num(load.acwr, 2),
-                monotony="-" if load.monotony is None else voice.num(load.monotony, 1),
+                acwr=voice.num(load.acwr, 2),
+                monotony=voice.num(load.monotony, 1),
             )
         )
     return sentences
@@ -843,15 +886,18 @@ def weekly_report(
         ),
     ]
     before = load.daily[-29].ctl if len(load.daily) >= 29 else None
-    sentences.append(
-        voice.t(
-            "weekly.fitness",
-            ctl=voice.num(load.ctl, 0),
-            ctl_before="-" if before is None else voice.num(before, 0),
-            tsb=voice.num(load.tsb, 0, signed=True),
-            state=voice.t(form_state(load.tsb)),
+    if load.ctl is None or load.tsb is None:
+        sentences.append(voice.t("form.unknown"))
+    else:
+        sentences.append(
+            voice.t(
+                "weekly.fitness",
+                ctl=voice.num(load.ctl, 0),
+                ctl_before="-" if before is None else voice.num(before, 0),
+                tsb=voice.num(load.tsb, 0, signed=True),
+                state=voice.t(_form_key(snapshot, load.tsb)),
+            )
         )
-    )
     sentences += _race_sentences(snapshot, voice, countdown=True)
     week_plan = planned_week(snapshot, snapshot.today + timedelta(days=1))
     if (goal := _goal_sentence(week_plan, snapshot, voice)) is not None:

@@ -23,15 +23,23 @@ from typing import TYPE_CHECKING, Final, Literal, Protocol
 from custom_components.coach_dyno.training import Activity, RunSummary, run_summary
 from custom_components.coach_dyno.training.plan import PLAN_DAYS, WorkoutType, race_pace
 
-from .formatting import distance_unit, distance_value, fmt_distance, fmt_duration, fmt_pace, pace_of
+from .formatting import (
+    count_noun,
+    distance_unit,
+    distance_value,
+    fmt_distance,
+    fmt_duration,
+    fmt_pace,
+    pace_of,
+)
 from .gemini import GeminiRequest, Turn
 from .memory import ConversationMemory
-from .risk import Risk, RiskCode, detect_risks
+from .risk import RACE_RECOVERY_DAYS, Risk, RiskCode, detect_risks
 from .schemas import ANALYSIS_SCHEMA, BRIEFING_SCHEMA
 from .settings import CoachSettings, Persona, Units
 
 if TYPE_CHECKING:
-    from custom_components.coach_dyno.training import TrainingSnapshot
+    from custom_components.coach_dyno.training import LoadSummary, TrainingSnapshot
     from custom_components.coach_dyno.training.plan import Session, WeekPlan
 
 type BriefingKind = Literal["morning", "weekly"]
@@ -173,8 +181,8 @@ def run_summary_of(run: RunSummary | Activity, snapshot: TrainingSnapshot) -> Ru
 
 
 def _num(value: float | None, decimals: int = 1) -> str:
-    """Format a number with fixed decimals, or "-" when unknown."""
-    return "-" if value is None else f"{value:.{decimals}f}"
+    """Format a number with fixed decimals, or "unknown" (never a made-up 0)."""
+    return "unknown" if value is None else f"{value:.{decimals}f}"
 
 
 def _race_lines(snapshot: TrainingSnapshot, units: Units) -> list[str]:
@@ -187,8 +195,8 @@ def _race_lines(snapshot: TrainingSnapshot, units: Units) -> list[str]:
     lines = [
         (
             f"Goal race: {name}{fmt_distance(race.distance_m, units)} on "
-            f"{race.race_date.isoformat()}, in {race.days_to_race} days ({race.weeks_to_race} "
-            f"weeks). Phase: {phase} ({PHASE_FOCUS.get(phase, phase)})."
+            f"{race.race_date.isoformat()}, in {count_noun(race.days_to_race, 'day')} "
+            f"({count_noun(race.weeks_to_race, 'week')}). Phase: {phase} ({PHASE_FOCUS.get(phase, phase)})."
         )
     ]
     goal = "none"
@@ -244,11 +252,44 @@ def _past_line(run: PastRun, units: Units, zone: tzinfo | None) -> str:
     return " ".join(parts)
 
 
-def _ctl_trend(snapshot: TrainingSnapshot) -> str:
+def _ctl_trend(load: LoadSummary) -> str:
     """Return CTL at weekly steps over the last weeks, oldest first."""
-    daily = snapshot.load.daily
+    daily = load.daily
     points = [daily[index].ctl for index in range(len(daily) - 1, -1, -7)][:TREND_WEEKS]
     return " > ".join(f"{ctl:.0f}" for ctl in reversed(points))
+
+
+def _load_lines(load: LoadSummary) -> list[str]:
+    """Describe the training load, saying plainly what is unknown or estimated."""
+    if load.ctl is None and load.trimp_7d is None:
+        return [
+            (
+                "Load: unknown (no heart rate, and no recent run of 3 km or more to estimate it "
+                "from pace). Never treat CTL, ATL, TSB or ACWR as 0; judge from volume and how "
+                "runs felt."
+            )
+        ]
+    lines = [
+        (
+            f"Load: CTL {_num(load.ctl)}, ATL {_num(load.atl)}, TSB {_num(load.tsb)}, "
+            f"ACWR {_num(load.acwr, 2)}, monotony {_num(load.monotony)}, "
+            f"strain {_num(load.strain, 0)}; "
+            f"TRIMP 7d {_num(load.trimp_7d, 0)}, today {_num(load.trimp_today, 0)}."
+        )
+    ]
+    if load.daily:
+        lines.append(f"CTL weekly, oldest first: {_ctl_trend(load)}.")
+    if load.estimated_days:
+        lines.append(
+            f"Load estimated from pace (runs without heart rate) on {len(load.estimated_days)} of "
+            "the last 42 days: approximate."
+        )
+    if load.unknown_7d:
+        lines.append(
+            f"{count_noun(load.unknown_7d, 'activity', 'activities')} this week had neither heart "
+            "rate nor pace: load understated."
+        )
+    return lines
 
 
 def risk_line(risks: Sequence[Risk]) -> str:
@@ -288,15 +329,13 @@ def athlete_context(
         )
     else:
         lines.append("VDOT unknown (no recent effort of 3 km or more).")
-    lines.append(
-        f"Load: CTL {load.ctl:.1f}, ATL {load.atl:.1f}, TSB {load.tsb:.1f}, "
-        f"ACWR {_num(load.acwr, 2)}, monotony {_num(load.monotony)}, strain {_num(load.strain, 0)}; "
-        f"TRIMP 7d {load.trimp_7d:.0f}, today {load.trimp_today:.0f}."
-    )
-    if load.daily:
-        lines.append(f"CTL weekly, oldest first: {_ctl_trend(snapshot)}.")
-    if load.missing_hr_7d:
-        lines.append(f"{load.missing_hr_7d} run(s) this week had no heart rate (load understated).")
+    lines += _load_lines(load)
+    since = snapshot.days_since_race
+    if since and since <= RACE_RECOVERY_DAYS:
+        lines.append(
+            f"Raced {count_noun(since, 'day')} ago: negative TSB now is race fatigue to recover "
+            "from, not productive training."
+        )
     lines.append(
         f"Volume {unit} (runs): this week {km(volume.this_week.distance_m)} "
         f"({volume.this_week.count}), last week {km(volume.last_week.distance_m)} "

@@ -26,6 +26,8 @@ MONOTONY_LIMIT: Final = 2.0
 TSB_LIMIT: Final = -30.0
 DECOUPLING_LIMIT_PCT: Final = 5.0
 RECENT_RUN: Final = timedelta(days=2)
+# Negative form within a week after a race is the race's fatigue, not productive training.
+RACE_RECOVERY_DAYS: Final = 7
 
 
 class RiskCode(StrEnum):
@@ -54,7 +56,7 @@ def detect_risks(snapshot: TrainingSnapshot, run: RunSummary | None = None) -> t
         risks.append(Risk(RiskCode.ACWR_HIGH, load.acwr, ACWR_LIMIT))
     if load.monotony is not None and load.monotony > MONOTONY_LIMIT:
         risks.append(Risk(RiskCode.MONOTONY_HIGH, load.monotony, MONOTONY_LIMIT))
-    if load.tsb < TSB_LIMIT:
+    if load.tsb is not None and load.tsb < TSB_LIMIT:
         risks.append(Risk(RiskCode.FORM_VERY_NEGATIVE, load.tsb, TSB_LIMIT))
     if run is None:
         latest = snapshot.latest_run

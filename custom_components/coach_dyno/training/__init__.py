@@ -54,6 +54,7 @@ from .streams import (
 )
 from .trimp import (
     BanisterModel,
+    PaceModel,
     activity_trimp,
     banister_trimp,
     banister_trimp_histogram,
@@ -61,6 +62,7 @@ from .trimp import (
     edwards_trimp,
     edwards_trimp_histogram,
     hr_histogram,
+    running_tss,
 )
 from .volume import (
     Period,
@@ -82,6 +84,7 @@ __all__ = [
     "GoalRace",
     "HrHistogram",
     "LoadSummary",
+    "PaceModel",
     "Period",
     "PmcDay",
     "RaceOutlook",
@@ -119,6 +122,7 @@ __all__ = [
     "resolve_time_zone",
     "riegel_time",
     "run_summary",
+    "running_tss",
     "similar_runs",
     "strain",
     "summarize_streams",

@@ -12,6 +12,10 @@ ACWR, which is what those two weeks say.
 - Monotony: mean / population SD of the last 7 days, capped at 10 (the value used when SD is 0 and
   the mean is positive). A week without any load is not monotonous training: it scores 0.
 - Strain: the last 7 days' total x monotony.
+
+Which day is "the day of interest" is the caller's choice: the snapshot ends the ACWR and monotony
+windows on the last completed day (yesterday, or today once it has an activity), so the morning
+before a run does not count the day ahead as rest.
 """
 
 from __future__ import annotations
@@ -122,7 +126,12 @@ def strain(daily_loads: Sequence[float]) -> float | None:
 def loads_by_day(
     activities: Iterable[Activity], profile: AthleteProfile, zone: ZoneInfo | None = None
 ) -> dict[date, float]:
-    """Return the total Banister TRIMP per local calendar day (activities without HR add 0)."""
+    """
+    Return the total Banister TRIMP per local calendar day (activities without HR add 0).
+
+    Heart rate only: `compute_snapshot` adds the pace estimates of runs without it and tells a
+    day without load from a day whose load is unknown.
+    """
     zone = zone or resolve_time_zone(profile.time_zone)
     model = BanisterModel.for_profile(profile)
     totals: dict[date, float] = {}

@@ -417,7 +417,7 @@ def _shape(snapshot: TrainingSnapshot) -> _Week:
         quality = 0 if back is None or back < 14 else min(quality, 1)
     elif chronic < 1.0:
         situation, target, quality = Situation.STARTER, STARTER_KM, 0
-    elif load_spike(snapshot) or snapshot.load.tsb < TSB_LIMIT:
+    elif load_spike(snapshot) or ((tsb := snapshot.load.tsb) is not None and tsb < TSB_LIMIT):
         # Lighter than the weeks before the jump, not than the jump itself.
         before = sum(recent.weeks_km[1:5]) / 4
         target = DELOAD_FACTOR * min(chronic, before)

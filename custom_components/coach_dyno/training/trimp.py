@@ -1,5 +1,7 @@
 """
-Heart-rate training load: Banister's exponential TRIMP and Edwards' zone TRIMP.
+Training load of one activity: heart-rate TRIMP, or an estimate from pace for runs without HR.
+
+Banister's exponential TRIMP and Edwards' zone TRIMP come from heart rate.
 
 Banister: minutes x HRr x A x e^(B x HRr), HRr = (HR - rest) / (max - rest), with A = 0.64, B = 1.92
 for men and A = 0.86, B = 1.67 for women. HRr is held to [0, 1]: nothing counts below rest, and a
@@ -15,6 +17,15 @@ the same number) and by the efficiency metrics of `streams` (which keep the unro
 - heart rates are rounded to whole bpm (every source records whole bpm anyway);
 - an interval longer than `MAX_SAMPLE_GAP_S` is a pause (auto-pause, lost signal) and counts nothing;
 - a non-finite heart rate is a dropout and its interval counts nothing.
+
+Pace estimate (`PaceModel`), for a run recorded without heart rate: running TSS (rTSS, Coggan's
+TSS applied to pace) = hours x IF^2 x 100, IF = threshold pace / the run's pace, with Daniels' T
+pace of the runner's VDOT as threshold pace (Daniels' Running Formula). The average moving pace
+stands in for the normalised graded pace (no streams): hills and intervals read a little easy. The
+rTSS becomes TRIMP by a factor: the runner's own TRIMP / rTSS over recent runs that have both
+(`CALIBRATION_RUNS` or more), else the hrTSS convention that an hour at threshold scores 100, i.e.
+TRIMP of one hour at the threshold heart rate / 100 (the profile's LTHR, or 90 % of HRmax, the
+middle of Daniels' 88-92 % band for T pace).
 """
 
 from __future__ import annotations
@@ -31,6 +42,8 @@ BANISTER_COEFFICIENTS: Final[dict[Sex, tuple[float, float]]] = {
     Sex.MALE: (0.64, 1.92),
     Sex.FEMALE: (0.86, 1.67),
 }
+THRESHOLD_HR_FRACTION: Final = 0.90
+CALIBRATION_RUNS: Final = 5
 # (lower bound as a fraction of HRmax, weight), highest first.
 EDWARDS_ZONES: Final = ((0.9, 5), (0.8, 4), (0.7, 3), (0.6, 2), (0.5, 1))
 
@@ -214,3 +227,56 @@ def activity_trimp(activity: Activity, profile: AthleteProfile) -> float | None:
     average flattens. Without either, the average heart rate over the moving time is used.
     """
     return BanisterModel.for_profile(profile).activity(activity)
+
+
+def running_tss(duration_s: float, distance_m: float, threshold_s_per_km: float) -> float:
+    """Return running TSS: hours x IF^2 x 100, IF = threshold pace / the run's average pace."""
+    duration = require_positive("duration_s", duration_s)
+    distance = require_positive("distance_m", distance_m)
+    threshold = require_positive("threshold_s_per_km", threshold_s_per_km)
+    intensity = threshold / (duration / (distance / 1000.0))
+    return duration / 3600.0 * intensity * intensity * 100.0
+
+
+class PaceModel:
+    """The load of a run without heart rate, from its pace, in Banister TRIMP units (estimated)."""
+
+    __slots__ = ("threshold", "trimp_per_tss")
+
+    def __init__(self, threshold_s_per_km: float, trimp_per_tss: float) -> None:
+        """Keep the threshold pace and the TRIMP one rTSS point is worth."""
+        self.threshold = require_positive("threshold_s_per_km", threshold_s_per_km)
+        self.trimp_per_tss = require_non_negative("trimp_per_tss", trimp_per_tss)
+
+    @classmethod
+    def calibrated(
+        cls,
+        threshold_s_per_km: float,
+        profile: AthleteProfile,
+        measured: Iterable[tuple[Activity, float]],
+    ) -> PaceModel:
+        """Return the model scaled by the runner's runs with both a TRIMP and a pace, if enough."""
+        default = cls(threshold_s_per_km, 1.0)
+        trimp_total = tss_total = 0.0
+        count = 0
+        for activity, trimp in measured:
+            tss = default.activity(activity)
+            if tss:
+                trimp_total += trimp
+                tss_total += tss
+                count += 1
+        if count >= CALIBRATION_RUNS and trimp_total > 0:
+            return cls(threshold_s_per_km, trimp_total / tss_total)
+        threshold_hr = profile.lthr or THRESHOLD_HR_FRACTION * profile.hr_max
+        hour = 60.0 * BanisterModel.for_profile(profile).per_minute(threshold_hr)
+        return cls(threshold_s_per_km, hour / 100.0)
+
+    def activity(self, activity: Activity) -> float | None:
+        """Return a run's estimated TRIMP, or None without a distance and a duration."""
+        duration = activity.moving_s or activity.elapsed_s
+        if not duration or not activity.distance_m:
+            return None
+        # `running_tss` inlined: Activity has already refused negative or NaN values, and this line
+        # runs once per run of a decade without heart rate.
+        intensity = self.threshold * activity.distance_m / 1000.0 / duration
+        return duration / 36.0 * intensity * intensity * self.trimp_per_tss
