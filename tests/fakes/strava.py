@@ -10,6 +10,8 @@ It speaks the real protocol, so the production client runs against it unchanged:
   Strava does), `POST /oauth/token` (authorization_code and refresh_token grants, rotating refresh
   tokens, a dead one refused with Strava's 400 body).
 - The athlete's endpoints need `Authorization: Bearer <token>`; anything else gets Strava's 401 body.
+  `add_athlete()` signs a second athlete in to the same application (a household sharing one app):
+  each token sees only its own athlete's activities, another's answer 404 as on Strava.
 - Every reply carries `X-RateLimit-*` and `X-ReadRateLimit-*` headers with the usage it counts per
   15-minute window (reset at :00/:15/:30/:45 UTC) and per UTC day; over a limit it answers 429, and
   rejected requests still count, as on Strava.
@@ -204,6 +206,9 @@ class FakeStrava:
             "weight": 68.0,
             "measurement_preference": "meters",
         }
+        self.athletes: dict[int, dict[str, Any]] = {self.athlete["id"]: self.athlete}
+        # Access tokens of athletes added with add_athlete(); any other token is the first athlete's.
+        self._token_athletes: dict[str, int] = {}
         self.requests: list[RecordedRequest] = []
         self.subscriptions: dict[int, dict[str, Any]] = {}
         self.usage = Usage()
@@ -460,6 +465,20 @@ class FakeStrava:
         if read is not None:
             self.read_usage.short, self.read_usage.daily = read
 
+    def add_athlete(self, athlete_id: int, firstname: str, lastname: str) -> str:
+        """Sign another athlete in to the application; return their access token (6 hours)."""
+        self.athletes[athlete_id] = {
+            **self.athlete,
+            "id": athlete_id,
+            "username": f"{firstname}_{lastname}".lower(),
+            "firstname": firstname,
+            "lastname": lastname,
+        }
+        token = f"fake-access-{next(self._serial)}"
+        self._tokens[token] = self.now().timestamp() + ACCESS_TOKEN_LIFETIME_S
+        self._token_athletes[token] = athlete_id
+        return token
+
     def issue_code(self) -> str:
         """Return a fresh single-use authorization code (what Strava's redirect would carry)."""
         code = f"fake-code-{next(self._serial)}"
@@ -534,14 +553,19 @@ class FakeStrava:
                 return injection
         return None
 
-    def _authorized(self, request: web.Request) -> bool:
-        """Whether the request carries a live access token in its Authorization header."""
+    def _caller(self, request: web.Request) -> int | None:
+        """Return the athlete whose live access token the Authorization header carries, if any."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         expires = self._tokens.get(token)
-        return (
-            scheme.lower() == "bearer" and expires is not None and expires > self.now().timestamp()
-        )
+        if scheme.lower() != "bearer" or expires is None or expires <= self.now().timestamp():
+            return None
+        return self._token_athletes.get(token, self.athlete["id"])
+
+    def _owned(self, request: web.Request, activity: Mapping[str, Any]) -> bool:
+        """Whether `activity` belongs to the athlete making the request."""
+        owner = (activity.get("athlete") or {}).get("id", self.athlete["id"])
+        return bool(owner == self._caller(request))
 
     @web.middleware
     async def _middleware(
@@ -605,7 +629,7 @@ class FakeStrava:
         if fault is Fault.INACTIVE:
             return web.json_response(INACTIVE_BODY, status=403)
         needs_token = is_api and not request.path.startswith(f"{API_PREFIX}/push_subscriptions")
-        if needs_token and not self._authorized(request):
+        if needs_token and self._caller(request) is None:
             return web.json_response(UNAUTHORIZED_BODY, status=401)
         try:
             response: web.StreamResponse = await handler(request)
@@ -627,7 +651,7 @@ class FakeStrava:
 
     async def _get_athlete(self, request: web.Request) -> web.Response:
         """GET /athlete."""
-        return web.json_response(self.athlete)
+        return web.json_response(self.athletes[self._caller(request) or self.athlete["id"]])
 
     async def _list_activities(self, request: web.Request) -> web.Response:
         """GET /athlete/activities with Strava's paging and ordering."""
@@ -645,7 +669,9 @@ class FakeStrava:
         chosen = [
             a
             for a in self.activities.values()
-            if (before is None or epoch_of(a) < before) and (after is None or epoch_of(a) > after)
+            if self._owned(request, a)
+            and (before is None or epoch_of(a) < before)
+            and (after is None or epoch_of(a) > after)
         ]
         ascending = after is not None and before is None
         chosen.sort(key=lambda a: (epoch_of(a), a["id"]), reverse=not ascending)
@@ -653,11 +679,12 @@ class FakeStrava:
         return web.json_response([self.summary(a) for a in chosen[start : start + per_page]])
 
     def _find(self, request: web.Request) -> dict[str, Any] | None:
-        """Return the activity the URL names, if it exists."""
+        """Return the activity the URL names, if it exists and is the caller's."""
         try:
-            return self.activities.get(int(request.match_info["id"]))
+            activity = self.activities.get(int(request.match_info["id"]))
         except ValueError:
             return None
+        return activity if activity is not None and self._owned(request, activity) else None
 
     async def _get_activity(self, request: web.Request) -> web.Response:
         """GET /activities/{id}."""
