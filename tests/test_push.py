@@ -286,6 +286,26 @@ async def test_failed_subscription_keeps_polling_hourly(
     assert "Could not subscribe to Strava push" in caplog.text
 
 
+@pytest.mark.usefixtures("client", "external_url")
+async def test_unloading_ends_subscription_retries(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+) -> None:
+    """An entry unloaded while push waits to try again tries no more."""
+    strava.inject(Fault.SERVER_ERROR, path=SUBSCRIPTIONS, status=503)
+    await setup_entry(hass, strava_entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert strava.count(SUBSCRIPTIONS) == 1
+
+    assert await hass.config_entries.async_unload(strava_entry.entry_id)
+    await travel(hass, frozen_now, timedelta(hours=2))
+
+    assert strava.count(SUBSCRIPTIONS) == 1
+    assert strava.subscriptions == {}
+
+
 async def test_validation_answers_only_the_verify_token(
     hass: HomeAssistant, pushed: MockConfigEntry, client: Client
 ) -> None:
@@ -1110,3 +1130,56 @@ async def test_unloading_one_athlete_keeps_the_other_receiving(
         r.path.startswith(f"{API_PREFIX}/activities/{theirs['id']}") for r in strava.requests
     )
     assert len(strava.subscriptions) == 1
+
+
+async def test_rate_limited_read_waits_for_the_window(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    pushed: MockConfigEntry,
+    client: Client,
+    strava: FakeStrava,
+) -> None:
+    """An event whose read meets a 429 is read once the window resets, not dropped."""
+    run = new_run(strava)
+    strava.inject(Fault.RATE_LIMIT, path=f"{API_PREFIX}/activities/{run['id']}")
+
+    assert await post_event(hass, client, strava.event(run["id"])) == HTTPStatus.OK
+    assert run["id"] not in coordinator_of(pushed).store.activities
+
+    await travel(hass, frozen_now, timedelta(minutes=15))
+
+    assert run["id"] in coordinator_of(pushed).store.activities
+    assert strava.count(f"{API_PREFIX}/activities/{run['id']}") == 2
+
+
+async def test_refused_read_starts_reauth(
+    hass: HomeAssistant, pushed: MockConfigEntry, client: Client, strava: FakeStrava
+) -> None:
+    """A read Strava refuses (401) means the access is gone: reauth, as a sync would."""
+    run = new_run(strava)
+    strava.inject(Fault.UNAUTHORIZED, path=f"{API_PREFIX}/activities/{run['id']}")
+
+    assert await post_event(hass, client, strava.event(run["id"])) == HTTPStatus.OK
+    await hass.async_block_till_done()
+
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == [SOURCE_REAUTH]
+    assert run["id"] not in coordinator_of(pushed).store.activities
+
+
+async def test_removing_another_athlete_keeps_the_subscription(
+    hass: HomeAssistant, pushed: MockConfigEntry, client: Client, strava: FakeStrava
+) -> None:
+    """The subscription uses the first athlete's webhook: removing the second changes nothing."""
+    second = second_athlete_entry(strava)
+    await setup_entry(hass, second)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    strava.requests.clear()
+
+    assert await hass.config_entries.async_remove(second.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+    assert strava.count(method="DELETE") == strava.count(SUBSCRIPTIONS, "POST") == 0
+    [subscription] = strava.subscriptions.values()
+    assert subscription["callback_url"] == CALLBACK_URL
+    assert pushed.runtime_data.push.connected

@@ -155,7 +155,7 @@ class PushManager:
         self.client = client
         self.target = target
         self.owner_id = int(entry.data[CONF_ATHLETE_ID])
-        self._hub: PushHub | None = None
+        self._hub = PushHub.for_entry(hass, entry)
         # Activities to re-read (an ordered set), and whether a deauthorization needs checking.
         self._pending: dict[int, None] = {}
         self._check_revoked = False
@@ -167,30 +167,23 @@ class PushManager:
     @property
     def connected(self) -> bool:
         """Whether the application's subscription is known to point at our webhook."""
-        return self._hub is not None and self._hub.connected
+        return self._hub.serves(self) and self._hub.connected
 
     @property
     def webhook_url(self) -> str | None:
         """Return the https URL Strava posts events to, once known."""
-        return None if self._hub is None else self._hub.url
+        return self._hub.url
 
     @callback
     def async_start(self) -> None:
-        """Join the hub of the application this athlete signed in with (made on first use)."""
-        key = str(self.entry.data[CONF_AUTH_IMPLEMENTATION])
-        hubs = self._hass.data.setdefault(PUSH_HUBS, {})
-        if (hub := hubs.get(key)) is None:
-            hub = hubs[key] = PushHub(self._hass, self.entry)
-        self._hub = hub
-        hub.async_join(self)
+        """Receive this athlete's events from the application's hub."""
+        self._hub.async_join(self)
 
     @callback
     def async_stop(self) -> None:
         """Leave the hub; pending reads are dropped (the entry's background tasks end with it)."""
         self._cancel_wake()
-        if self._hub is not None:
-            self._hub.async_leave(self)
-            self._hub = None
+        self._hub.async_leave(self)
 
     @callback
     def async_receive(self, event: PushEvent) -> None:
@@ -239,7 +232,7 @@ class PushManager:
     async def _async_drain(self) -> None:
         """Read one object at a time while push's share of the budget lasts; wait for the rest."""
         hub = self._hub
-        while hub is not None and (self._check_revoked or self._pending):
+        while self._check_revoked or self._pending:
             if (resume_at := hub.budget.resume_at(self.client.governor)) is not None:
                 self._wake_at(resume_at)
                 return
@@ -315,6 +308,15 @@ class PushManager:
 class PushHub:
     """The webhook and push subscription of one Strava application, shared by its athletes."""
 
+    @classmethod
+    def for_entry(cls, hass: HomeAssistant, entry: ConfigEntry) -> PushHub:
+        """Return the hub of the application `entry` signed in with, made on first use."""
+        hubs = hass.data.setdefault(PUSH_HUBS, {})
+        key = str(entry.data[CONF_AUTH_IMPLEMENTATION])
+        if (hub := hubs.get(key)) is None:
+            hub = hubs[key] = cls(hass, entry)
+        return hub
+
     def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
         """Serve the athletes who signed in with the same application credentials as `entry`."""
         self._hass = hass
@@ -326,7 +328,6 @@ class PushHub:
         # The entry whose webhook id and verify token the subscription uses: the oldest of the app's,
         # so a restart, whichever athlete loads first, finds the subscription it made.
         self._anchor = self._oldest_entry(default=entry)
-        self._register_webhook()
         self._no_url = False
         self._task: asyncio.Task[None] | None = None
         self._retry_unsub: CALLBACK_TYPE | None = None
@@ -341,6 +342,8 @@ class PushHub:
     @callback
     def async_join(self, member: PushManager) -> None:
         """Dispatch `member`'s events to it; subscribe unless that is done or under way."""
+        if not self._members:
+            self._register_webhook()
         self._members[member.owner_id] = member
         if self.subscription_id is None and (stored := member.entry.data.get(CONF_SUBSCRIPTION_ID)):
             # Known from before a restart: trusted until Strava's listing says otherwise.
@@ -353,15 +356,16 @@ class PushHub:
     @callback
     def async_leave(self, member: PushManager) -> None:
         """Stop dispatching to `member`; the last one to leave closes the hub."""
-        if self._members.get(member.owner_id) is member:
-            del self._members[member.owner_id]
+        del self._members[member.owner_id]
         if self._members:
             return
-        self._cancel_retry()
-        if self._task is not None:
-            self._task.cancel()
+        self._stop_trying()
         webhook.async_unregister(self._hass, self._webhook_id(self._anchor))
         self._hass.data[PUSH_HUBS].pop(self._auth_implementation, None)
+
+    def serves(self, member: PushManager) -> bool:
+        """Whether `member` receives its athlete's events from this hub."""
+        return self._members.get(member.owner_id) is member
 
     @callback
     def async_entry_removed(self) -> None:
@@ -424,9 +428,7 @@ class PushHub:
     @callback
     def _subscribe_now(self) -> None:
         """Start a subscription attempt, in the background: Strava validates while we wait."""
-        self._cancel_retry()
-        if self._task is not None:
-            self._task.cancel()
+        self._stop_trying()
         self._task = self._hass.async_create_background_task(
             self._async_subscribe(), "coach_dyno push subscription"
         )
@@ -434,7 +436,6 @@ class PushHub:
     @callback
     def _retry_at(self, moment: datetime) -> None:
         """Try to subscribe again at `moment`."""
-        self._cancel_retry()
         delay = max(0.0, (moment - dt_util.utcnow()).total_seconds())
         self._retry_unsub = async_call_later(
             self._hass,
@@ -448,7 +449,10 @@ class PushHub:
         self._subscribe_now()
 
     @callback
-    def _cancel_retry(self) -> None:
+    def _stop_trying(self) -> None:
+        """Cancel the attempt under way and the one planned."""
+        if self._task is not None:
+            self._task.cancel()
         if self._retry_unsub is not None:
             self._retry_unsub()
             self._retry_unsub = None
