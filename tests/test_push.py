@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
 import json
 import logging
+from pathlib import Path
 import re
 from typing import Any
 from unittest.mock import AsyncMock, patch
@@ -35,6 +37,7 @@ from custom_components.coach_dyno.coordinator import (
     POLL_INTERVAL,
     POLL_INTERVAL_WITH_PUSH,
 )
+from custom_components.coach_dyno.sources import push as push_module
 from custom_components.coach_dyno.sources.push import (
     REREAD_AFTER,
     RETRY_FIRST,
@@ -1183,3 +1186,19 @@ async def test_removing_another_athlete_keeps_the_subscription(
     [subscription] = strava.subscriptions.values()
     assert subscription["callback_url"] == CALLBACK_URL
     assert pushed.runtime_data.push.connected
+
+
+def test_sources_never_import_the_coordinator() -> None:
+    """Changes flow down: sources hand them over through callbacks, never by calling the coordinator."""
+    sources = Path(push_module.__file__).parent
+    for module in sorted(sources.glob("*.py")):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        imported = {
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        } | {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        }
+        assert not any(name.endswith("coordinator") for name in imported), module.name

@@ -206,9 +206,9 @@ class FakeStrava:
             "weight": 68.0,
             "measurement_preference": "meters",
         }
-        self.athletes: dict[int, dict[str, Any]] = {self.athlete["id"]: self.athlete}
-        # Access tokens of athletes added with add_athlete(); any other token is the first athlete's.
-        self._token_athletes: dict[str, int] = {}
+        # Athletes added with add_athlete(), by access token; any other token is `athlete`'s, who
+        # owns every activity not theirs.
+        self._other_athletes: dict[str, dict[str, Any]] = {}
         self.requests: list[RecordedRequest] = []
         self.subscriptions: dict[int, dict[str, Any]] = {}
         self.usage = Usage()
@@ -467,16 +467,15 @@ class FakeStrava:
 
     def add_athlete(self, athlete_id: int, firstname: str, lastname: str) -> str:
         """Sign another athlete in to the application; return their access token (6 hours)."""
-        self.athletes[athlete_id] = {
+        token = f"fake-access-{next(self._serial)}"
+        self._tokens[token] = self.now().timestamp() + ACCESS_TOKEN_LIFETIME_S
+        self._other_athletes[token] = {
             **self.athlete,
             "id": athlete_id,
             "username": f"{firstname}_{lastname}".lower(),
             "firstname": firstname,
             "lastname": lastname,
         }
-        token = f"fake-access-{next(self._serial)}"
-        self._tokens[token] = self.now().timestamp() + ACCESS_TOKEN_LIFETIME_S
-        self._token_athletes[token] = athlete_id
         return token
 
     def issue_code(self) -> str:
@@ -553,19 +552,22 @@ class FakeStrava:
                 return injection
         return None
 
-    def _caller(self, request: web.Request) -> int | None:
+    def _caller(self, request: web.Request) -> dict[str, Any] | None:
         """Return the athlete whose live access token the Authorization header carries, if any."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         expires = self._tokens.get(token)
         if scheme.lower() != "bearer" or expires is None or expires <= self.now().timestamp():
             return None
-        return self._token_athletes.get(token, self.athlete["id"])
+        return self._other_athletes.get(token, self.athlete)
 
     def _owned(self, request: web.Request, activity: Mapping[str, Any]) -> bool:
         """Whether `activity` belongs to the athlete making the request."""
-        owner = (activity.get("athlete") or {}).get("id", self.athlete["id"])
-        return bool(owner == self._caller(request))
+        owner = (activity.get("athlete") or {}).get("id")
+        caller = self._caller(request)
+        if caller is not None and caller is not self.athlete:
+            return bool(owner == caller["id"])
+        return all(owner != other["id"] for other in self._other_athletes.values())
 
     @web.middleware
     async def _middleware(
@@ -651,7 +653,7 @@ class FakeStrava:
 
     async def _get_athlete(self, request: web.Request) -> web.Response:
         """GET /athlete."""
-        return web.json_response(self.athletes[self._caller(request) or self.athlete["id"]])
+        return web.json_response(self._caller(request) or self.athlete)
 
     async def _list_activities(self, request: web.Request) -> web.Response:
         """GET /athlete/activities with Strava's paging and ordering."""
