@@ -168,6 +168,16 @@ async def until(predicate: Callable[[], bool]) -> None:
     raise AssertionError("condition never became true")
 
 
+def deauthorization(strava: FakeStrava) -> dict[str, Any]:
+    """Return the event Strava sends when the athlete removes the app from their account."""
+    return strava.event(
+        strava.athlete["id"],
+        object_type="athlete",
+        aspect_type="update",
+        updates={"authorized": "false"},
+    )
+
+
 def new_run(strava: FakeStrava, **overrides: Any) -> dict[str, Any]:
     """Add a run with heart rate to the fake, as an upload would, without syncing it."""
     run = strava.add_activity(FROZEN_NOW - timedelta(minutes=30), sport_type="Run", type="Run")
@@ -470,12 +480,7 @@ async def test_deauthorization_starts_reauth(
 ) -> None:
     """The athlete revoking access on Strava (confirmed by a 401) starts a reauth flow at once."""
     strava.revoke()
-    body = strava.event(
-        strava.athlete["id"],
-        object_type="athlete",
-        aspect_type="update",
-        updates={"authorized": "false"},
-    )
+    body = deauthorization(strava)
 
     assert await post_event(hass, client, body) == HTTPStatus.OK
     await hass.async_block_till_done()
@@ -824,12 +829,7 @@ async def test_forged_deauthorization_starts_no_reauth(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A deauthorization Strava does not confirm (the token still works) changes nothing."""
-    body = strava.event(
-        strava.athlete["id"],
-        object_type="athlete",
-        aspect_type="update",
-        updates={"authorized": "false"},
-    )
+    body = deauthorization(strava)
 
     assert await post_event(hass, client, body) == HTTPStatus.OK
     await hass.async_block_till_done()
@@ -849,12 +849,7 @@ async def test_deauthorization_check_with_strava_down_starts_no_reauth(
 ) -> None:
     """When Strava cannot confirm a deauthorization, nothing happens until a sync finds out."""
     strava.inject(Fault.SERVER_ERROR, path=f"{API_PREFIX}/athlete", status=503)
-    body = strava.event(
-        strava.athlete["id"],
-        object_type="athlete",
-        aspect_type="update",
-        updates={"authorized": "false"},
-    )
+    body = deauthorization(strava)
 
     assert await post_event(hass, client, body) == HTTPStatus.OK
 
@@ -980,6 +975,32 @@ async def test_rate_limited_subscription_waits_for_the_window(
 
     assert len(strava.subscriptions) == 1
     assert strava_entry.runtime_data.push.connected
+
+
+@pytest.mark.usefixtures("client", "external_url")
+async def test_first_sync_rate_limited_still_subscribes(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+) -> None:
+    """A first setup in a spent window subscribes once the window resets, with no restart."""
+    strava.generate(10)
+    strava.inject(Fault.RATE_LIMIT, path=f"{API_PREFIX}/athlete/activities")
+
+    await setup_entry(hass, strava_entry)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert coordinator_of(strava_entry).sync_error == "rate_limited"
+    # The spent window is respected: not even a listing is sent.
+    assert strava.count(SUBSCRIPTIONS) == 0
+    assert not strava_entry.runtime_data.push.connected
+
+    await travel(hass, frozen_now, timedelta(minutes=15))
+
+    assert strava_entry.runtime_data.push.connected
+    assert len(strava.subscriptions) == 1
+    assert coordinator_of(strava_entry).update_interval == POLL_INTERVAL_WITH_PUSH
+    assert len(coordinator_of(strava_entry).store.activities) == 10
 
 
 async def test_restart_in_a_spent_window_keeps_push(

@@ -129,6 +129,15 @@ class PushTarget:
     set_healthy: Callable[[bool], None]
 
 
+@callback
+def _async_call_at(
+    hass: HomeAssistant, moment: datetime, action: Callable[[datetime], None], name: str
+) -> CALLBACK_TYPE:
+    """Run the callback `action` at `moment` (or now if past); never outlives Home Assistant."""
+    delay = max(0.0, (moment - dt_util.utcnow()).total_seconds())
+    return async_call_later(hass, delay, HassJob(action, name, cancel_on_shutdown=True))
+
+
 def _loaded_cloud(hass: HomeAssistant) -> ModuleType | None:
     """
     Return Home Assistant Cloud when it is set up.
@@ -216,12 +225,7 @@ class PushManager:
     def _wake_at(self, moment: datetime) -> None:
         """Come back to what is pending at `moment`."""
         self._cancel_wake()
-        delay = max(0.0, (moment - dt_util.utcnow()).total_seconds())
-        self._wake_unsub = async_call_later(
-            self._hass,
-            delay,
-            HassJob(self._wake, "coach_dyno push events", cancel_on_shutdown=True),
-        )
+        self._wake_unsub = _async_call_at(self._hass, moment, self._wake, "coach_dyno push events")
 
     @callback
     def _cancel_wake(self) -> None:
@@ -436,11 +440,8 @@ class PushHub:
     @callback
     def _retry_at(self, moment: datetime) -> None:
         """Try to subscribe again at `moment`."""
-        delay = max(0.0, (moment - dt_util.utcnow()).total_seconds())
-        self._retry_unsub = async_call_later(
-            self._hass,
-            delay,
-            HassJob(self._retry, "coach_dyno push subscription", cancel_on_shutdown=True),
+        self._retry_unsub = _async_call_at(
+            self._hass, moment, self._retry, "coach_dyno push subscription"
         )
 
     @callback
