@@ -20,7 +20,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from custom_components.coach_dyno.sources.harvest import HarvestState, harvest  # noqa: E402
-from custom_components.coach_dyno.sources.push import PushEvent, fetch_event_activity  # noqa: E402
+from custom_components.coach_dyno.sources.push import fetch_event_activity  # noqa: E402
 from custom_components.coach_dyno.sources.strava import MAX_PER_PAGE, StravaClient  # noqa: E402
 from tests.fakes.strava import FakeStrava  # noqa: E402
 
@@ -71,16 +71,9 @@ async def _run(count: int) -> dict[str, float]:
             has_heartrate=True,
             average_heartrate=150.0,
         )
-        event = PushEvent(
-            object_type="activity",
-            aspect_type="create",
-            object_id=int(upload["id"]),
-            owner_id=int(fake.athlete["id"]),
-            subscription_id=0,
-        )
 
         async def webhook_create() -> None:
-            await fetch_event_activity(client, event)
+            await fetch_event_activity(client, int(upload["id"]), new=True)
 
         webhook = await _count(fake, client, webhook_create)
     return {

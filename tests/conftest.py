@@ -180,7 +180,7 @@ def demo_entry() -> MockConfigEntry:
 @pytest.fixture
 def no_push() -> Generator[None]:
     """Keep Strava push out of tests about something else (no external URL: polling only)."""
-    with patch("custom_components.coach_dyno.sources.push.PushManager._async_subscribe"):
+    with patch("custom_components.coach_dyno.sources.push.PushHub._async_subscribe"):
         yield
 
 

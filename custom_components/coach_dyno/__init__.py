@@ -36,7 +36,7 @@ from .coordinator import CoachCoordinator, CoachDynoConfigEntry, CoachDynoData
 from .llm_api import async_setup_llm_api
 from .services import async_setup_services
 from .sources.local import async_read_source, shift_to_end_before
-from .sources.push import PushManager
+from .sources.push import PushManager, PushTarget, async_remove_entry_push
 from .sources.ratelimit import RateGovernor
 from .sources.strava import StravaClient
 from .store import ActivityStore, ConversationStore
@@ -103,9 +103,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
     entry.async_on_unload(coach.async_close)
 
     if client is not None:
-        push = PushManager(hass, entry, client)
+        # Push hands verified changes to this entry through these, and knows nothing else of it.
+        target = PushTarget(
+            has_activity=lambda activity_id: activity_id in store.activities,
+            apply_changes=coordinator.async_apply_changes,
+            revoked=lambda: entry.async_start_reauth(hass),
+            set_healthy=coordinator.set_push_healthy,
+        )
+        push = PushManager(hass, entry, client, target)
         entry.runtime_data.push = push
-        await push.async_start()
+        push.async_start()
         entry.async_on_unload(push.async_stop)
 
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
@@ -176,4 +183,4 @@ async def async_remove_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -
     repairs.async_delete_push_unavailable(hass, entry.entry_id)
     repairs.async_delete_store_corrupt(hass, entry.entry_id)
     if entry.data[CONF_SOURCE_KIND] == SOURCE_STRAVA and CONF_TOKEN in entry.data:
-        await PushManager.async_remove_subscription(hass, entry)
+        await async_remove_entry_push(hass, entry)

@@ -10,6 +10,8 @@ It speaks the real protocol, so the production client runs against it unchanged:
   Strava does), `POST /oauth/token` (authorization_code and refresh_token grants, rotating refresh
   tokens, a dead one refused with Strava's 400 body).
 - The athlete's endpoints need `Authorization: Bearer <token>`; anything else gets Strava's 401 body.
+  `add_athlete()` signs a second athlete in to the same application (a household sharing one app):
+  each token sees only its own athlete's activities, another's answer 404 as on Strava.
 - Every reply carries `X-RateLimit-*` and `X-ReadRateLimit-*` headers with the usage it counts per
   15-minute window (reset at :00/:15/:30/:45 UTC) and per UTC day; over a limit it answers 429, and
   rejected requests still count, as on Strava.
@@ -204,6 +206,9 @@ class FakeStrava:
             "weight": 68.0,
             "measurement_preference": "meters",
         }
+        # Athletes added with add_athlete(), by access token; any other token is `athlete`'s, who
+        # owns every activity not theirs.
+        self._other_athletes: dict[str, dict[str, Any]] = {}
         self.requests: list[RecordedRequest] = []
         self.subscriptions: dict[int, dict[str, Any]] = {}
         self.usage = Usage()
@@ -460,6 +465,19 @@ class FakeStrava:
         if read is not None:
             self.read_usage.short, self.read_usage.daily = read
 
+    def add_athlete(self, athlete_id: int, firstname: str, lastname: str) -> str:
+        """Sign another athlete in to the application; return their access token (6 hours)."""
+        token = f"fake-access-{next(self._serial)}"
+        self._tokens[token] = self.now().timestamp() + ACCESS_TOKEN_LIFETIME_S
+        self._other_athletes[token] = {
+            **self.athlete,
+            "id": athlete_id,
+            "username": f"{firstname}_{lastname}".lower(),
+            "firstname": firstname,
+            "lastname": lastname,
+        }
+        return token
+
     def issue_code(self) -> str:
         """Return a fresh single-use authorization code (what Strava's redirect would carry)."""
         code = f"fake-code-{next(self._serial)}"
@@ -534,14 +552,22 @@ class FakeStrava:
                 return injection
         return None
 
-    def _authorized(self, request: web.Request) -> bool:
-        """Whether the request carries a live access token in its Authorization header."""
+    def _caller(self, request: web.Request) -> dict[str, Any] | None:
+        """Return the athlete whose live access token the Authorization header carries, if any."""
         header = request.headers.get("Authorization", "")
         scheme, _, token = header.partition(" ")
         expires = self._tokens.get(token)
-        return (
-            scheme.lower() == "bearer" and expires is not None and expires > self.now().timestamp()
-        )
+        if scheme.lower() != "bearer" or expires is None or expires <= self.now().timestamp():
+            return None
+        return self._other_athletes.get(token, self.athlete)
+
+    def _owned(self, request: web.Request, activity: Mapping[str, Any]) -> bool:
+        """Whether `activity` belongs to the athlete making the request."""
+        owner = (activity.get("athlete") or {}).get("id")
+        caller = self._caller(request)
+        if caller is not None and caller is not self.athlete:
+            return bool(owner == caller["id"])
+        return all(owner != other["id"] for other in self._other_athletes.values())
 
     @web.middleware
     async def _middleware(
@@ -605,7 +631,7 @@ class FakeStrava:
         if fault is Fault.INACTIVE:
             return web.json_response(INACTIVE_BODY, status=403)
         needs_token = is_api and not request.path.startswith(f"{API_PREFIX}/push_subscriptions")
-        if needs_token and not self._authorized(request):
+        if needs_token and self._caller(request) is None:
             return web.json_response(UNAUTHORIZED_BODY, status=401)
         try:
             response: web.StreamResponse = await handler(request)
@@ -627,7 +653,7 @@ class FakeStrava:
 
     async def _get_athlete(self, request: web.Request) -> web.Response:
         """GET /athlete."""
-        return web.json_response(self.athlete)
+        return web.json_response(self._caller(request) or self.athlete)
 
     async def _list_activities(self, request: web.Request) -> web.Response:
         """GET /athlete/activities with Strava's paging and ordering."""
@@ -645,7 +671,9 @@ class FakeStrava:
         chosen = [
             a
             for a in self.activities.values()
-            if (before is None or epoch_of(a) < before) and (after is None or epoch_of(a) > after)
+            if self._owned(request, a)
+            and (before is None or epoch_of(a) < before)
+            and (after is None or epoch_of(a) > after)
         ]
         ascending = after is not None and before is None
         chosen.sort(key=lambda a: (epoch_of(a), a["id"]), reverse=not ascending)
@@ -653,11 +681,12 @@ class FakeStrava:
         return web.json_response([self.summary(a) for a in chosen[start : start + per_page]])
 
     def _find(self, request: web.Request) -> dict[str, Any] | None:
-        """Return the activity the URL names, if it exists."""
+        """Return the activity the URL names, if it exists and is the caller's."""
         try:
-            return self.activities.get(int(request.match_info["id"]))
+            activity = self.activities.get(int(request.match_info["id"]))
         except ValueError:
             return None
+        return activity if activity is not None and self._owned(request, activity) else None
 
     async def _get_activity(self, request: web.Request) -> web.Response:
         """GET /activities/{id}."""

@@ -8,6 +8,7 @@ from hypothesis import given, strategies as st
 import pytest
 
 from custom_components.coach_dyno.sources.ratelimit import (
+    PushBudget,
     RateGovernor,
     next_quarter_hour,
     next_utc_midnight,
@@ -211,3 +212,49 @@ def test_default_clock_is_the_real_utc_time() -> None:
     before = datetime.now(UTC)
     resume_at = RateGovernor().on_rate_limited()
     assert before < resume_at <= datetime.now(UTC) + timedelta(minutes=15)
+
+
+def test_push_budget_keeps_to_its_share_of_each_window() -> None:
+    """Push reads stop at a fifth of the read window and resume when the window resets."""
+    clock = Clock(T0)
+    governor = RateGovernor(now=clock)
+    budget = PushBudget(now=clock)
+
+    for _ in range(20):
+        assert budget.resume_at(governor) is None
+        budget.spend(1)
+
+    assert budget.resume_at(governor) == datetime(2026, 3, 10, 10, 15, tzinfo=UTC)
+    # The rest of the window is the syncs': the governor itself is far from blocked.
+    assert governor.blocked_until() is None
+    clock.advance(minutes=8)
+    assert budget.resume_at(governor) is None
+
+
+def test_push_budget_keeps_to_its_share_of_the_day() -> None:
+    """A fifth of the daily read limit spent by push waits for midnight UTC, not the quarter hour."""
+    clock = Clock(T0)
+    governor = RateGovernor(now=clock)
+    budget = PushBudget(now=clock)
+    for _ in range(10):
+        budget.spend(20)
+        clock.advance(minutes=15)
+
+    assert budget.resume_at(governor) == datetime(2026, 3, 11, tzinfo=UTC)
+    clock.advance(hours=12)
+    assert budget.resume_at(governor) is None
+
+
+def test_push_budget_waits_for_a_blocked_governor() -> None:
+    """When Strava said no (429), push waits like everyone else."""
+    clock = Clock(T0)
+    governor = RateGovernor(now=clock)
+    resume_at = governor.on_rate_limited()
+
+    assert PushBudget(now=clock).resume_at(governor) == resume_at
+
+
+@pytest.mark.parametrize("share", [0, 1, -0.1, 1.5])
+def test_push_budget_refuses_a_share_outside_zero_to_one(share: float) -> None:
+    with pytest.raises(ValueError, match="share"):
+        PushBudget(share=share)

@@ -6,8 +6,8 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -15,9 +15,6 @@ from custom_components.coach_dyno.const import CONF_EXPORT_PATH, CONF_SOURCE_KIN
 from custom_components.coach_dyno.training import Activity
 
 from .export import ExportPathError, ImportResult, read_export, resolve_import_path
-
-if TYPE_CHECKING:
-    from custom_components.coach_dyno.coordinator import CoachDynoConfigEntry
 
 DEMO_PATH = Path(__file__).parent.parent / "demo"
 # The demo may end after today (made after a test's frozen clock): it is moved into the past week
@@ -47,7 +44,7 @@ async def async_check_export(hass: HomeAssistant, user_path: str) -> tuple[str, 
     return str(path), None, len(result.activities)
 
 
-async def async_read_source(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> ImportResult:
+async def async_read_source(hass: HomeAssistant, entry: ConfigEntry) -> ImportResult:
     """Read the entry's files (off the event loop); the demo is moved to end in the past week."""
     if entry.data[CONF_SOURCE_KIND] == SOURCE_DEMO:
         result = await hass.async_add_executor_job(partial(read_export, DEMO_PATH, now=_DEMO_NOW))

@@ -232,3 +232,52 @@ def _parse_time(value: Any) -> datetime | None:
     if moment.tzinfo is None:
         return None
     return moment.astimezone(UTC)
+
+
+class PushBudget:
+    """
+    Push's own share of the read budget, shared by every athlete of one Strava application.
+
+    Events arrive whenever Strava (or anyone who knows the webhook) sends them; capping their reads at
+    `share` of the read limits leaves the rest to ordinary syncs, however many events come.
+    """
+
+    def __init__(self, *, share: float = 0.2, now: Callable[[], datetime] = _utcnow) -> None:
+        """Let push reads use `share` of each read window."""
+        if not 0 < share < 1:
+            raise ValueError("share must be in (0, 1)")
+        self.share = share
+        self._now = now
+        self.used_15 = 0
+        self.used_day = 0
+        self._observed_at: datetime | None = None
+
+    def _roll(self) -> datetime:
+        """Forget reads of windows that have reset; return now."""
+        now = self._now().astimezone(UTC)
+        seen = self._observed_at
+        if seen is not None:
+            if _quarter_of(seen) != _quarter_of(now):
+                self.used_15 = 0
+            if seen.date() != now.date():
+                self.used_day = 0
+        self._observed_at = now
+        return now
+
+    def resume_at(self, governor: RateGovernor) -> datetime | None:
+        """Return when push may read again, or None when it may read now."""
+        if (blocked := governor.blocked_until()) is not None:
+            return blocked
+        now = self._roll()
+        read = governor.read
+        if self.used_day + 1 > read.limit_day * self.share:
+            return next_utc_midnight(now)
+        if self.used_15 + 1 > read.limit_15 * self.share:
+            return next_quarter_hour(now)
+        return None
+
+    def spend(self, calls: int) -> None:
+        """Count `calls` requests push has just sent."""
+        self._roll()
+        self.used_15 += calls
+        self.used_day += calls
