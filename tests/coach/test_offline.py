@@ -196,7 +196,7 @@ def test_a_comeback_is_explained() -> None:
     snap = comeback()
     plan = plan_week(snap, snap.today, EN)
     text = morning_briefing(snap, plan, EN)
-    assert "Welcome back after 32 days off: about 13.2 km this week, easy running" in text
+    assert "Welcome back after 32 days off: about 13.5 km this week, easy running" in text
     assert "Load spike" not in text
     vietnamese = morning_briefing(snap, plan_week(snap, snap.today, VI), VI)
     assert "Chào mừng bạn trở lại sau 32 ngày nghỉ" in vietnamese

@@ -675,7 +675,7 @@ def _situation_sentence(plan: WeekPlan, snapshot: TrainingSnapshot, voice: _Voic
         return None
     return voice.t(
         f"situation.{plan.situation.value}",
-        target=voice.dist(plan.target_km * 1000),
+        target=voice.dist(plan.training_km * 1000),
         days=snapshot.recent.gap_days,
     )
 
@@ -1157,7 +1157,7 @@ def _plan_answer(snapshot: TrainingSnapshot, topic: str, settings: CoachSettings
     if topic == "why":
         reasons = [
             _situation_sentence(week, snapshot, voice)
-            or voice.t("situation.steady", target=voice.dist(week.target_km * 1000)),
+            or voice.t("situation.steady", target=voice.dist(week.training_km * 1000)),
             _goal_sentence(week, snapshot, voice),
             *risk_messages(detect_risks(snapshot), settings),
         ]

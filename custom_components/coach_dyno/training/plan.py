@@ -219,6 +219,11 @@ class WeekPlan:
         """The week's running distance, race included."""
         return sum(session.distance_km for session in self.sessions)
 
+    @property
+    def training_km(self) -> float:
+        """The week's running distance besides a race."""
+        return sum(s.distance_km for s in self.sessions if s.kind is not WorkoutType.RACE)
+
 
 @dataclass(frozen=True, slots=True)
 class Correction:
