@@ -59,6 +59,10 @@ POLL_INTERVAL_WITH_PUSH = timedelta(hours=6)
 # Streams cost one call each, so only the newest runs get them, a few per sync.
 STREAMS_PER_SYNC = 3
 STREAMS_MAX_AGE = timedelta(days=14)
+# A backfill stopped by a fault tries again within minutes, not at the next poll (hours with push):
+# one page per try, waiting twice as long after every failure, up to half an hour.
+BACKFILL_RETRY_FIRST = timedelta(minutes=1)
+BACKFILL_RETRY_MAX = timedelta(minutes=30)
 
 type CoachDynoConfigEntry = ConfigEntry[CoachDynoData]
 type ChangeKind = Literal["created", "updated", "deleted"]
@@ -138,6 +142,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         self.last_sync: datetime | None = None
         self.sync_error: str | None = None
         self._resume_unsub: CALLBACK_TYPE | None = None
+        self._backfill_retry = BACKFILL_RETRY_FIRST
         # Runs Strava has no streams for: asked once, not on every sync.
         self._no_streams: set[int] = set()
 
@@ -253,6 +258,10 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
                 raise
         except StravaError as err:
             self._sync_failed("unavailable", err)
+            if self.store.activities and not state.backfill_done:
+                # A partial history does not wait for the next poll (hours while push works);
+                # with nothing stored yet, Home Assistant retries the setup itself.
+                self._schedule_backfill_retry(client)
             if raise_errors:
                 raise
             if not self.store.activities:
@@ -320,6 +329,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             LOGGER.info("Strava sync works again")
         # Whatever failed in between, a good sync proves the application is active.
         repairs.async_delete_app_inactive(self.hass)
+        self._backfill_retry = BACKFILL_RETRY_FIRST
         self.sync_error = None
         self.last_sync = dt_util.utcnow()
 
@@ -333,6 +343,13 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             await self.async_request_refresh()
 
         self._resume_unsub = async_track_point_in_utc_time(self.hass, _resume, resume_at)
+
+    @callback
+    def _schedule_backfill_retry(self, client: StravaClient) -> None:
+        """Ask for the failed page again soon, backing off, and never before the budget allows."""
+        retry_at = dt_util.utcnow() + self._backfill_retry
+        self._backfill_retry = min(self._backfill_retry * 2, BACKFILL_RETRY_MAX)
+        self._schedule_resume(max(retry_at, client.governor.blocked_until() or retry_at))
 
     async def async_shutdown(self) -> None:
         """Stop polling and stop waiting for a rate-limit window (the entry unloads)."""
