@@ -11,12 +11,16 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import issue_registry as ir, service as service_helper
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    async_capture_events,
+)
 from syrupy.assertion import SnapshotAssertion
 import voluptuous as vol
 import yaml
@@ -227,6 +231,95 @@ async def test_harvest_failures(
     assert len(strava_entry.runtime_data.coordinator.store.activities) == 5
     flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert bool(flows) is (fault is Fault.UNAUTHORIZED)
+
+
+# ----- who may act -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "extra"),
+    [
+        ("import_export", {"path": "strava_export"}),
+        ("harvest", {"full": True}),
+        ("set_race_goal", {"race_date": "2027-04-11", "distance_km": 42.195}),
+    ],
+)
+@pytest.mark.usefixtures("credentials", "no_push", "frozen_now")
+async def test_changing_data_or_reading_files_needs_an_administrator(
+    hass: HomeAssistant,
+    config_dir: Path,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    *,
+    hass_read_only_user: MockUser,
+    hass_admin_user: MockUser,
+    service: str,
+    extra: dict[str, Any],
+) -> None:
+    """A user who is not an administrator is refused in words, and nothing is read or changed."""
+    strava.generate(5)
+    await setup_entry(hass, strava_entry)
+    export = config_dir / "strava_export"
+    export.mkdir()
+    (export / "activities.csv").write_text(EXPORT_CSV, encoding="utf-8")
+    coordinator = strava_entry.runtime_data.coordinator
+    stored, options = dict(coordinator.store.activities), dict(strava_entry.options)
+    strava.requests.clear()
+    data = {"config_entry_id": strava_entry.entry_id, **extra}
+
+    for user_id in (hass_read_only_user.id, "no-such-user"):
+        with pytest.raises(
+            Unauthorized, match=f"Only an administrator can run coach_dyno.{service}"
+        ):
+            await hass.services.async_call(
+                DOMAIN, service, data, blocking=True, context=Context(user_id=user_id)
+            )
+
+    assert coordinator.store.activities == stored
+    assert strava_entry.options == options
+    assert strava.count() == 0
+
+    # An administrator, or an automation (no user), may.
+    for context in (Context(user_id=hass_admin_user.id), Context()):
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            data,
+            blocking=True,
+            context=context,
+            return_response=service != "set_race_goal",
+        )
+    changed = (
+        strava_entry.options != options
+        if service == "set_race_goal"
+        else strava.count() > 0 or coordinator.store.activities != stored
+    )
+    assert changed
+
+
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_anyone_may_sync_and_ask(
+    hass: HomeAssistant,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    hass_read_only_user: MockUser,
+) -> None:
+    """Fetching what is new and reading the coach stay open to every user."""
+    strava.generate(5)
+    await setup_entry(hass, strava_entry)
+    context = Context(user_id=hass_read_only_user.id)
+    data = {"config_entry_id": strava_entry.entry_id}
+
+    responses = [
+        await hass.services.async_call(
+            DOMAIN, service, data, blocking=True, context=context, return_response=True
+        )
+        for service in ("harvest", "generate_briefing")
+    ]
+
+    assert responses[0] == {"new_or_updated": 0, "activities": 5}
+    assert responses[1] is not None
+    assert responses[1]["text"]
 
 
 # ----- import_export ----------------------------------------------------------------------------
