@@ -14,6 +14,7 @@ from homeassistant.const import CONF_API_KEY
 from homeassistant.core import Context, HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import issue_registry as ir, service as service_helper
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -27,6 +28,7 @@ import yaml
 
 from custom_components.coach_dyno.coach import CoachUnavailableError
 from custom_components.coach_dyno.const import DOMAIN, EVENT_ACTIVITY
+from custom_components.coach_dyno.store import _VersionedStore
 from tests.coach.replies import briefing as briefing_reply
 from tests.conftest import (
     FROZEN_NOW,
@@ -38,8 +40,11 @@ from tests.conftest import (
 )
 from tests.fakes.gemini import FakeGemini, invalid_key_error, json_reply, quota_error
 from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
+from tests.loop_stall import LoopStallProbe
 from tests.sources.test_files_quirks import strava_gpx
 
+# Taken before any test starts: the harness replaces it while a test runs.
+REAL_STORE_WRITE = Store._async_write_data
 INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / DOMAIN
 ACTIVITIES = f"{API_PREFIX}/athlete/activities"
 # A Strava export's index with only the columns the importer needs: two runs this week.
@@ -385,6 +390,52 @@ async def test_import_an_export(
     assert _distance_this_week(hass) == pytest.approx(before + 14.0, abs=1e-3)
     # Imported history is not news: automations are not woken for it.
     assert events == []
+
+
+def export_rows(count: int) -> str:
+    """Return a Strava export index of `count` runs, one every two hours back from 1 Nov 2026."""
+    newest = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    lines = [EXPORT_CSV.splitlines()[0]]
+    for index in range(count):
+        start = newest - timedelta(hours=2 * index)
+        lines.append(
+            f'{70_000_000_000 + index},"{start:%b %d, %Y, %I:%M:%S %p}",Run {index},Run,'
+            f"{1900 + index % 700},{5 + index % 11}.00,{1800 + index % 600},"
+            f"{140 + index % 20},{160 + index % 25}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_bulk_changes_never_stall_the_event_loop(
+    hass: HomeAssistant, config_dir: Path, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """Importing 100,000 runs, then starting the history over, never run the loop 50 ms at once."""
+    strava.generate(300)
+    await setup_entry(hass, strava_entry)
+    export = config_dir / "years"
+    export.mkdir()
+    (export / "activities.csv").write_text(export_rows(100_000), encoding="utf-8")
+    coordinator = strava_entry.runtime_data.coordinator
+    data = {"config_entry_id": strava_entry.entry_id}
+    # The history goes to disk as it would outside tests (the harness keeps stores in memory,
+    # encoding them on the event loop).
+    with patch.object(_VersionedStore, "_async_write_data", REAL_STORE_WRITE):
+        async with LoopStallProbe() as importing:
+            imported = await call_action(hass, "import_export", {**data, "path": "years"})
+        async with LoopStallProbe() as harvesting:
+            harvested = await call_action(hass, "harvest", {**data, "full": True})
+
+    assert imported == {"imported": 100_000, "read": 100_000, "skipped": 0, "merged": 0}
+    assert harvested == {"new_or_updated": 0, "activities": 100_300}
+    assert coordinator.data.snapshot.activity_count == 100_300
+    saved = json.loads(await hass.async_add_executor_job(Path(coordinator.store.path).read_bytes))
+    assert len(saved["data"]["activities"]) == 100_300
+    assert importing.ticks > 100
+    assert harvesting.ticks > 10
+    for probe in (importing, harvesting):
+        assert probe.longest_s < 0.05, f"the event loop ran {probe.longest_s * 1000:.0f} ms at once"
 
 
 async def test_a_run_from_its_export_row_and_its_own_file_counts_once(

@@ -184,16 +184,8 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         )
         return self._data(snapshot, profile)
 
-    @callback
-    def async_recompute(self) -> None:
-        """Publish a new snapshot after the history changed (same profile: a few milliseconds)."""
-        activities, profile, today = self._inputs()
-        self.async_set_updated_data(
-            self._data(compute_snapshot(activities, profile, today), profile)
-        )
-
-    async def async_profile_changed(self) -> None:
-        """Publish a snapshot for new options, computed off the event loop."""
+    async def async_recompute(self) -> None:
+        """Publish a new snapshot (the history, the options or the day changed), off the event loop."""
         self.async_set_updated_data(await self._async_compute())
 
     async def async_harvest(self, *, full: bool) -> int:
@@ -204,7 +196,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             return await self._async_sync(self.client, full=full, raise_errors=True)
         finally:
             # Pages persisted before a fault count: publish them either way.
-            self.async_recompute()
+            await self.async_recompute()
 
     async def _async_sync(
         self, client: StravaClient, *, full: bool, raise_errors: bool = False
@@ -216,7 +208,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         updated: list[Activity] = []
 
         async def persist(page: list[Activity], new_state: HarvestState) -> None:
-            page_created, page_updated = self.store.upsert(page)
+            page_created, page_updated, _ = await self.store.async_update(page)
             created.extend(page_created)
             updated.extend(page_updated)
             self.store.harvest = new_state.as_dict()
@@ -284,7 +276,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             no_streams=self._no_streams,
         )
         if fetched:
-            self.store.upsert(fetched)
+            await self.store.async_update(fetched)
             await self.store.async_save()
 
     async def async_with_streams(self, activity: Activity) -> Activity:
@@ -311,7 +303,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         if with_streams.stream_summary is None:
             self._no_streams.add(activity.id)
             return activity
-        self.store.upsert((with_streams,))
+        await self.store.async_update((with_streams,))
         await self.store.async_save()
         return with_streams
 
@@ -372,15 +364,12 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         self, changed: Iterable[Activity], deleted: Iterable[int] = (), *, announce: bool = True
     ) -> int:
         """Persist changes (push event or import), recompute, announce; return how many."""
-        created, updated = self.store.upsert(changed)
-        removed = [
-            activity for activity_id in deleted if (activity := self.store.remove(activity_id))
-        ]
+        created, updated, removed = await self.store.async_update(changed, deleted)
         count = len(created) + len(updated) + len(removed)
         if not count:
             return 0
         await self.store.async_save()
-        self.async_recompute()
+        await self.async_recompute()
         if announce:
             self.fire_activity_events(created, "created")
             self.fire_activity_events(updated, "updated")
