@@ -96,6 +96,11 @@ def snapshot_status(snapshot: TrainingSnapshot) -> dict[str, Any]:
     return status
 
 
+def started_since(history: Mapping[int, Activity], cutoff: datetime) -> list[Activity]:
+    """Return the activities that started at `cutoff` or later (the store replaces, never edits, its map)."""
+    return [activity for activity in history.values() if activity.start >= cutoff]
+
+
 def profile_from_options(options: Mapping[str, Any], time_zone: str) -> AthleteProfile:
     """Build the athlete profile from the entry's options."""
     goal = None
@@ -267,11 +272,14 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
 
     async def _async_fetch_streams(self, client: StravaClient) -> None:
         """Fetch HR streams for the newest runs that lack them, within the streams budget."""
-        cutoff = dt_util.utcnow() - STREAMS_MAX_AGE
+        # Years of history: the recent runs are picked out in the executor, not on every poll's loop.
+        recent = await self.hass.async_add_executor_job(
+            started_since, self.store.activities, dt_util.utcnow() - STREAMS_MAX_AGE
+        )
         fetched = await fetch_streams_for(
             client,
             client.governor,
-            (activity for activity in self.store.activities.values() if activity.start >= cutoff),
+            recent,
             STREAMS_PER_SYNC,
             no_streams=self._no_streams,
         )
