@@ -249,6 +249,20 @@ async def test_strava_token_refused(
     assert strava.count() == 0
 
 
+@pytest.mark.usefixtures("current_request_with_host", "credentials")
+async def test_strava_token_endpoint_says_app_inactive(
+    hass: HomeAssistant, hass_client_no_auth: ClientSessionGenerator, strava: FakeStrava
+) -> None:
+    """An inactive application refused at the token exchange is explained, not called a sign-in failure."""
+    strava.inject(Fault.INACTIVE, path="/oauth/token")
+    result = await _authorize(hass, hass_client_no_auth, await _start(hass, "strava"))
+
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "strava_app_inactive"
+    assert strava.count() == 0
+    assert not hass.config_entries.async_entries(DOMAIN)
+
+
 @pytest.mark.usefixtures("current_request_with_host")
 async def test_strava_without_credentials(hass: HomeAssistant) -> None:
     """Without the user's Strava API application the flow says what is missing."""

@@ -24,13 +24,14 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.coach_dyno.const import DOMAIN, EVENT_ACTIVITY
 from custom_components.coach_dyno.coordinator import (
+    BACKFILL_RETRY_FIRST,
     POLL_INTERVAL,
     STREAMS_MAX_AGE,
     STREAMS_PER_SYNC,
     CoachCoordinator,
 )
 from tests.conftest import FROZEN_NOW, STORAGE_KEY, call_action, coordinator_of, setup_entry
-from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
+from tests.fakes.strava import API_PREFIX, INACTIVE_BODIES, FakeStrava, Fault
 
 ACTIVITIES = f"{API_PREFIX}/athlete/activities"
 RUN_TYPES = ("Run", "TrailRun", "VirtualRun")
@@ -421,6 +422,80 @@ async def test_restart_mid_backfill_resumes_from_cursor(
     assert events == []
 
 
+@pytest.mark.usefixtures("prepared")
+async def test_failed_backfill_page_is_retried_within_minutes(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+) -> None:
+    """A 5xx mid-backfill is asked again after a minute, then two more, not at the next poll."""
+    strava.generate(1000)
+    strava.inject(Fault.SERVER_ERROR, status=503, path=ACTIVITIES, after=2, times=2)
+
+    await setup_entry(hass, strava_entry)
+    coordinator = coordinator_of(strava_entry)
+    assert len(coordinator.store.activities) == 399
+    assert len(list_calls(strava)) == 3
+
+    await poll(hass, frozen_now, BACKFILL_RETRY_FIRST - timedelta(seconds=1))
+    assert len(list_calls(strava)) == 3
+    await poll(hass, frozen_now, timedelta(seconds=1))
+    # Asked again after a minute; it fails again, so the next try waits twice as long.
+    assert len(list_calls(strava)) == 4
+    await poll(hass, frozen_now, 2 * BACKFILL_RETRY_FIRST - timedelta(seconds=1))
+    assert len(list_calls(strava)) == 4
+    await poll(hass, frozen_now, timedelta(seconds=1))
+
+    assert set(coordinator.store.activities) == set(strava.activities)
+    assert sync_error(coordinator) is None
+    cursors = [query.get("before") for query in list_calls(strava)]
+    # Only the failed page was asked more than once (three times), each resuming at its cursor.
+    assert cursors[2] == cursors[3] == cursors[4] is not None
+    assert len(cursors) - len(set(cursors)) == 2
+
+
+@pytest.mark.usefixtures("prepared")
+async def test_backfill_retry_waits_for_the_rate_limit_window(
+    hass: HomeAssistant,
+    frozen_now: FrozenDateTimeFactory,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+) -> None:
+    """With the 15-minute read budget spent by other apps, the retry waits for the next window."""
+    strava.generate(500)
+    # Three requests of ours reach the governor's 90 % of the 100-request read window.
+    strava.set_usage(read=(87, 300))
+    strava.inject(Fault.SERVER_ERROR, status=502, path=ACTIVITIES, after=2)
+
+    await setup_entry(hass, strava_entry)
+    coordinator = coordinator_of(strava_entry)
+    assert len(list_calls(strava)) == 3
+
+    # FROZEN_NOW is 07:30: not after a minute, but when the window resets at 07:45.
+    await poll(hass, frozen_now, timedelta(minutes=14, seconds=59))
+    assert len(list_calls(strava)) == 3
+    await poll(hass, frozen_now, timedelta(seconds=1))
+
+    assert set(coordinator.store.activities) == set(strava.activities)
+    assert len(list_calls(strava)) == 4
+
+
+async def test_failed_incremental_sync_waits_for_the_next_poll(
+    hass: HomeAssistant,
+    loaded: MockConfigEntry,
+    strava: FakeStrava,
+    frozen_now: FrozenDateTimeFactory,
+) -> None:
+    """With the history complete, a failed sync costs no extra calls: the next poll tries again."""
+    strava.inject(Fault.SERVER_ERROR, status=503, path=ACTIVITIES)
+
+    await coordinator_of(loaded).async_refresh()
+    await poll(hass, frozen_now, POLL_INTERVAL - timedelta(seconds=1))
+
+    assert strava.count() == 1
+
+
 @pytest.mark.parametrize(
     "fault",
     [
@@ -517,25 +592,41 @@ async def test_revoked_refresh_token_starts_reauth(
     assert strava.count() == 0
 
 
+@pytest.mark.parametrize("shape", ["as_sent", "after_another_error", "upper_case"])
+@pytest.mark.parametrize("where", [ACTIVITIES, "/oauth/token"], ids=["api", "token_endpoint"])
 async def test_app_inactive_raises_repair_that_clears(
     hass: HomeAssistant,
     loaded: MockConfigEntry,
     strava: FakeStrava,
-    issue_registry: ir.IssueRegistry,
+    where: str,
+    shape: str,
 ) -> None:
-    """403 Application inactive raises a repair issue; a good sync clears it."""
+    """403 Application inactive, from the API or the token endpoint, raises a repair, not a reauth."""
+    issue_registry = ir.async_get(hass)
+    before = entity_states(hass, loaded)
     coordinator = coordinator_of(loaded)
-    strava.inject(Fault.INACTIVE, path=ACTIVITIES)
+    # An expired token sends the next sync to the token endpoint first.
+    token = {**loaded.data["token"], "expires_at": FROZEN_NOW.timestamp() - 60}
+    hass.config_entries.async_update_entry(loaded, data={**loaded.data, "token": token})
+    strava.inject(Fault.INACTIVE, path=where, times=2, body=INACTIVE_BODIES[shape])
 
     await coordinator.async_refresh()
+    await coordinator.async_refresh()
+    await hass.async_block_till_done()
 
+    assert sum(request.path == where for request in strava.requests) == 2
     issue = issue_registry.async_get_issue(DOMAIN, "strava_app_inactive")
     assert issue is not None
     assert issue.translation_key == "strava_app_inactive"
     assert reauth_flows(hass, loaded) == []
+    assert sync_error(coordinator) == "app_inactive"
+    assert loaded.state is ConfigEntryState.LOADED
+    assert entity_states(hass, loaded) == before
 
+    # The owner renewed the subscription: the next sync works and the issue goes.
     await coordinator.async_refresh()
 
+    assert sync_error(coordinator) is None
     assert issue_registry.async_get_issue(DOMAIN, "strava_app_inactive") is None
 
 

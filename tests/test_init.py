@@ -382,7 +382,7 @@ async def test_day_totals_roll_over_at_local_midnight(
     # Monday 00:00:30 local: a new ISO week, well before the next hourly poll.
     freezer.move_to("2026-11-22 23:00:30+00:00")
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     assert float(sensor_state(hass, demo_entry, "distance_this_week")) == 0
     assert coordinator_of(demo_entry).data.snapshot.today.isoformat() == "2026-11-23"

@@ -186,7 +186,7 @@ async def test_new_week_resets_the_totals(
     monday = datetime(2026, 11, 23, 6, 0, tzinfo=dt_util.get_default_time_zone())
     frozen_now.move_to(monday)
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
 
     # The demo's bundled history holds no run before 06:00 on that Monday.
     assert not [

@@ -11,18 +11,24 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.const import CONF_API_KEY
-from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.core import Context, HomeAssistant
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
 from homeassistant.helpers import issue_registry as ir, service as service_helper
+from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_capture_events
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    MockUser,
+    async_capture_events,
+)
 from syrupy.assertion import SnapshotAssertion
 import voluptuous as vol
 import yaml
 
 from custom_components.coach_dyno.coach import CoachUnavailableError
 from custom_components.coach_dyno.const import DOMAIN, EVENT_ACTIVITY
+from custom_components.coach_dyno.store import _VersionedStore
 from tests.coach.replies import briefing as briefing_reply
 from tests.conftest import (
     FROZEN_NOW,
@@ -34,8 +40,11 @@ from tests.conftest import (
 )
 from tests.fakes.gemini import FakeGemini, invalid_key_error, json_reply, quota_error
 from tests.fakes.strava import API_PREFIX, FakeStrava, Fault
+from tests.loop_stall import LoopStallProbe
 from tests.sources.test_files_quirks import strava_gpx
 
+# Taken before any test starts: the harness replaces it while a test runs.
+REAL_STORE_WRITE = Store._async_write_data
 INTEGRATION = Path(__file__).resolve().parent.parent / "custom_components" / DOMAIN
 ACTIVITIES = f"{API_PREFIX}/athlete/activities"
 # A Strava export's index with only the columns the importer needs: two runs this week.
@@ -229,6 +238,95 @@ async def test_harvest_failures(
     assert bool(flows) is (fault is Fault.UNAUTHORIZED)
 
 
+# ----- who may act -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("service", "extra"),
+    [
+        ("import_export", {"path": "strava_export"}),
+        ("harvest", {"full": True}),
+        ("set_race_goal", {"race_date": "2027-04-11", "distance_km": 42.195}),
+    ],
+)
+@pytest.mark.usefixtures("credentials", "no_push", "frozen_now")
+async def test_changing_data_or_reading_files_needs_an_administrator(
+    hass: HomeAssistant,
+    config_dir: Path,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    *,
+    hass_read_only_user: MockUser,
+    hass_admin_user: MockUser,
+    service: str,
+    extra: dict[str, Any],
+) -> None:
+    """A user who is not an administrator is refused in words, and nothing is read or changed."""
+    strava.generate(5)
+    await setup_entry(hass, strava_entry)
+    export = config_dir / "strava_export"
+    export.mkdir()
+    (export / "activities.csv").write_text(EXPORT_CSV, encoding="utf-8")
+    coordinator = strava_entry.runtime_data.coordinator
+    stored, options = dict(coordinator.store.activities), dict(strava_entry.options)
+    strava.requests.clear()
+    data = {"config_entry_id": strava_entry.entry_id, **extra}
+
+    for user_id in (hass_read_only_user.id, "no-such-user"):
+        with pytest.raises(
+            Unauthorized, match=f"Only an administrator can run coach_dyno.{service}"
+        ):
+            await hass.services.async_call(
+                DOMAIN, service, data, blocking=True, context=Context(user_id=user_id)
+            )
+
+    assert coordinator.store.activities == stored
+    assert strava_entry.options == options
+    assert strava.count() == 0
+
+    # An administrator, or an automation (no user), may.
+    for context in (Context(user_id=hass_admin_user.id), Context()):
+        await hass.services.async_call(
+            DOMAIN,
+            service,
+            data,
+            blocking=True,
+            context=context,
+            return_response=service != "set_race_goal",
+        )
+    changed = (
+        strava_entry.options != options
+        if service == "set_race_goal"
+        else strava.count() > 0 or coordinator.store.activities != stored
+    )
+    assert changed
+
+
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_anyone_may_sync_and_ask(
+    hass: HomeAssistant,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    hass_read_only_user: MockUser,
+) -> None:
+    """Fetching what is new and reading the coach stay open to every user."""
+    strava.generate(5)
+    await setup_entry(hass, strava_entry)
+    context = Context(user_id=hass_read_only_user.id)
+    data = {"config_entry_id": strava_entry.entry_id}
+
+    responses = [
+        await hass.services.async_call(
+            DOMAIN, service, data, blocking=True, context=context, return_response=True
+        )
+        for service in ("harvest", "generate_briefing")
+    ]
+
+    assert responses[0] == {"new_or_updated": 0, "activities": 5}
+    assert responses[1] is not None
+    assert responses[1]["text"]
+
+
 # ----- import_export ----------------------------------------------------------------------------
 
 
@@ -292,6 +390,52 @@ async def test_import_an_export(
     assert _distance_this_week(hass) == pytest.approx(before + 14.0, abs=1e-3)
     # Imported history is not news: automations are not woken for it.
     assert events == []
+
+
+def export_rows(count: int) -> str:
+    """Return a Strava export index of `count` runs, one every two hours back from 1 Nov 2026."""
+    newest = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    lines = [EXPORT_CSV.splitlines()[0]]
+    for index in range(count):
+        start = newest - timedelta(hours=2 * index)
+        lines.append(
+            f'{70_000_000_000 + index},"{start:%b %d, %Y, %I:%M:%S %p}",Run {index},Run,'
+            f"{1900 + index % 700},{5 + index % 11}.00,{1800 + index % 600},"
+            f"{140 + index % 20},{160 + index % 25}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_bulk_changes_never_stall_the_event_loop(
+    hass: HomeAssistant, config_dir: Path, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """Importing 100,000 runs, then starting the history over, never run the loop 50 ms at once."""
+    strava.generate(300)
+    await setup_entry(hass, strava_entry)
+    export = config_dir / "years"
+    export.mkdir()
+    (export / "activities.csv").write_text(export_rows(100_000), encoding="utf-8")
+    coordinator = strava_entry.runtime_data.coordinator
+    data = {"config_entry_id": strava_entry.entry_id}
+    # The history goes to disk as it would outside tests (the harness keeps stores in memory,
+    # encoding them on the event loop).
+    with patch.object(_VersionedStore, "_async_write_data", REAL_STORE_WRITE):
+        async with LoopStallProbe() as importing:
+            imported = await call_action(hass, "import_export", {**data, "path": "years"})
+        async with LoopStallProbe() as harvesting:
+            harvested = await call_action(hass, "harvest", {**data, "full": True})
+
+    assert imported == {"imported": 100_000, "read": 100_000, "skipped": 0, "merged": 0}
+    assert harvested == {"new_or_updated": 0, "activities": 100_300}
+    assert coordinator.data.snapshot.activity_count == 100_300
+    saved = json.loads(await hass.async_add_executor_job(Path(coordinator.store.path).read_bytes))
+    assert len(saved["data"]["activities"]) == 100_300
+    assert importing.ticks > 100
+    assert harvesting.ticks > 10
+    for probe in (importing, harvesting):
+        assert probe.longest_s < 0.05, f"the event loop ran {probe.longest_s * 1000:.0f} ms at once"
 
 
 async def test_a_run_from_its_export_row_and_its_own_file_counts_once(

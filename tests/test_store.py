@@ -253,21 +253,21 @@ async def test_upsert_keeps_reduced_streams(hass: HomeAssistant) -> None:
     summary = StreamSummary(
         hr_seconds=HrHistogram([(150, 1800.0), (160, 1200.0)]), efficiency_factor=1.2
     )
-    created, updated = store.upsert([run(1, stream_summary=summary), run(2)])
+    created, updated, _ = await store.async_update([run(1, stream_summary=summary), run(2)])
     assert [a.id for a in created] == [1, 2]
     assert updated == []
 
     # Read again unchanged (without streams): nothing to report, streams kept.
-    assert store.upsert([run(1), run(2)]) == ([], [])
+    assert await store.async_update([run(1), run(2)]) == ([], [], [])
     assert store.activities[1].stream_summary == summary
 
     # Renamed on Strava: reported as updated, streams still kept.
-    created, updated = store.upsert([run(1, name="Intervals")])
+    created, updated, _ = await store.async_update([run(1, name="Intervals")])
     assert created == []
     assert [(a.id, a.name, a.stream_summary) for a in updated] == [(1, "Intervals", summary)]
 
-    assert store.remove(2) == run(2)
-    assert store.remove(2) is None
+    # Deleted on Strava: reported once, unknown ids ignored.
+    assert await store.async_update([], deleted=[2, 2, 3]) == ([], [], [run(2)])
     assert list(store.activities) == [1]
 
 
@@ -302,9 +302,9 @@ async def test_one_run_from_two_sources_is_one_activity(
     row = run(1, avg_hr=None)
     file = recording(row, avg_hr=151.0)
     first, second = (file, row) if file_first else (row, file)
-    store.upsert([first])
+    await store.async_update([first])
 
-    created, updated = store.upsert([second])
+    created, updated, _ = await store.async_update([second])
 
     assert created == []
     assert list(store.activities) == [1]
@@ -315,7 +315,7 @@ async def test_one_run_from_two_sources_is_one_activity(
     assert kept.avg_hr == 151.0
     assert store.merges == 1
     # The same file again changes nothing (it is still recognised).
-    assert store.upsert([file]) == ([], [])
+    assert await store.async_update([file]) == ([], [], [])
     assert list(store.activities) == [1]
 
 
@@ -334,8 +334,8 @@ async def test_different_runs_stay_apart(hass: HomeAssistant, changes: dict[str,
     row = run(1)
     delta = timedelta(seconds=changes.pop("start_delta", 20))
     other = recording(row, **changes)
-    store.upsert([row])
-    created, _updated = store.upsert([replace_start(other, row.start + delta)])
+    await store.async_update([row])
+    created, _updated, _ = await store.async_update([replace_start(other, row.start + delta)])
     assert len(created) == 1
     assert len(store.activities) == 2
     assert store.merges == 0
@@ -352,7 +352,7 @@ async def test_history_round_trips(hass: HomeAssistant, hass_storage: dict[str, 
         hr_seconds=HrHistogram([(140, 600.0)]), efficiency_factor=1.1, decoupling_pct=3.5
     )
     store = ActivityStore(hass, ENTRY_ID)
-    store.upsert([run(1, stream_summary=summary), run(2, avg_hr=None)])
+    await store.async_update([run(1, stream_summary=summary), run(2, avg_hr=None)])
     store.harvest = {"newest_start": 1_790_000_000, "backfill_before": None, "backfill_done": True}
     store.governor = {"overall": [200, 2000, 3, 40]}
     await store.async_save()

@@ -127,7 +127,7 @@ async def test_an_impossible_stored_record_is_left_out_and_logged_once(
 
     # Said once at load, naming the record; later snapshots do not repeat it.
     await coordinator.async_refresh()
-    coordinator.async_recompute()
+    await coordinator.async_recompute()
     logged = warnings_about_history(caplog)
     assert len(logged) == 1
     assert f"{BAD_ID}: " in logged[0]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from homeassistant.const import CONF_API_KEY, CONF_TOKEN, Platform
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import (
     ConfigEntryAuthFailed,
     ConfigEntryNotReady,
@@ -68,7 +70,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
     elif not store.activities:
         # Export and demo entries read their files once; later imports go through the action.
         result = await async_read_source(hass, entry)
-        store.upsert(result.activities)
+        await store.async_update(result.activities)
         await store.async_save()
     elif source == SOURCE_DEMO:
         # Keep the demo runner's history ending this week, however old the entry is.
@@ -80,12 +82,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
 
     coordinator = CoachCoordinator(hass, entry, store, client)
     await coordinator.async_config_entry_first_refresh()
+
     # Day totals (today's load, this week, days to race) roll over at local midnight, not an hour later.
-    entry.async_on_unload(
-        async_track_time_change(
-            hass, callback(lambda _: coordinator.async_recompute()), hour=0, minute=0, second=1
-        )
-    )
+    async def _async_new_day(_now: datetime) -> None:
+        await coordinator.async_recompute()
+
+    entry.async_on_unload(async_track_time_change(hass, _async_new_day, hour=0, minute=0, second=1))
 
     conversation = ConversationStore(hass, entry.entry_id)
     coach = Coach(
@@ -168,7 +170,7 @@ async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntr
         return
     entry.runtime_data.options = dict(entry.options)
     entry.runtime_data.coach.update_settings(coach_settings(entry))
-    await entry.runtime_data.coordinator.async_profile_changed()
+    await entry.runtime_data.coordinator.async_recompute()
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> bool:

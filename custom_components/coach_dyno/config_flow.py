@@ -234,6 +234,15 @@ class CoachDynoFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         """Connect a Strava account through application credentials."""
         return await self.async_step_pick_implementation()
 
+    async def async_step_creation(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Exchange the authorization code; an inactive application is no sign-in failure."""
+        try:
+            return await super().async_step_creation(user_input)
+        except StravaInactiveError:
+            return self.async_abort(reason="strava_app_inactive")
+
     async def async_oauth_create_entry(self, data: dict[str, Any]) -> ConfigFlowResult:
         """Identify the athlete behind the new tokens."""
         token = {k: v for k, v in data[CONF_TOKEN].items() if k != _TOKEN_ATHLETE}

@@ -59,6 +59,10 @@ POLL_INTERVAL_WITH_PUSH = timedelta(hours=6)
 # Streams cost one call each, so only the newest runs get them, a few per sync.
 STREAMS_PER_SYNC = 3
 STREAMS_MAX_AGE = timedelta(days=14)
+# A backfill stopped by a fault tries again within minutes, not at the next poll (hours with push):
+# one page per try, waiting twice as long after every failure, up to half an hour.
+BACKFILL_RETRY_FIRST = timedelta(minutes=1)
+BACKFILL_RETRY_MAX = timedelta(minutes=30)
 
 type CoachDynoConfigEntry = ConfigEntry[CoachDynoData]
 type ChangeKind = Literal["created", "updated", "deleted"]
@@ -90,6 +94,11 @@ def snapshot_status(snapshot: TrainingSnapshot) -> dict[str, Any]:
     status = snapshot.as_dict()
     del status["load"]["daily"], status["latest_run"], status["recent_runs"], status["recent"]
     return status
+
+
+def started_since(history: Mapping[int, Activity], cutoff: datetime) -> list[Activity]:
+    """Return the activities that started at `cutoff` or later (the store replaces, never edits, its map)."""
+    return [activity for activity in history.values() if activity.start >= cutoff]
 
 
 def profile_from_options(options: Mapping[str, Any], time_zone: str) -> AthleteProfile:
@@ -138,6 +147,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         self.last_sync: datetime | None = None
         self.sync_error: str | None = None
         self._resume_unsub: CALLBACK_TYPE | None = None
+        self._backfill_retry = BACKFILL_RETRY_FIRST
         # Runs Strava has no streams for: asked once, not on every sync.
         self._no_streams: set[int] = set()
 
@@ -179,16 +189,8 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         )
         return self._data(snapshot, profile)
 
-    @callback
-    def async_recompute(self) -> None:
-        """Publish a new snapshot after the history changed (same profile: a few milliseconds)."""
-        activities, profile, today = self._inputs()
-        self.async_set_updated_data(
-            self._data(compute_snapshot(activities, profile, today), profile)
-        )
-
-    async def async_profile_changed(self) -> None:
-        """Publish a snapshot for new options, computed off the event loop."""
+    async def async_recompute(self) -> None:
+        """Publish a new snapshot (the history, the options or the day changed), off the event loop."""
         self.async_set_updated_data(await self._async_compute())
 
     async def async_harvest(self, *, full: bool) -> int:
@@ -199,7 +201,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             return await self._async_sync(self.client, full=full, raise_errors=True)
         finally:
             # Pages persisted before a fault count: publish them either way.
-            self.async_recompute()
+            await self.async_recompute()
 
     async def _async_sync(
         self, client: StravaClient, *, full: bool, raise_errors: bool = False
@@ -211,7 +213,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         updated: list[Activity] = []
 
         async def persist(page: list[Activity], new_state: HarvestState) -> None:
-            page_created, page_updated = self.store.upsert(page)
+            page_created, page_updated, _ = await self.store.async_update(page)
             created.extend(page_created)
             updated.extend(page_updated)
             self.store.harvest = new_state.as_dict()
@@ -253,6 +255,10 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
                 raise
         except StravaError as err:
             self._sync_failed("unavailable", err)
+            if self.store.activities and not state.backfill_done:
+                # A partial history does not wait for the next poll (hours while push works);
+                # with nothing stored yet, Home Assistant retries the setup itself.
+                self._schedule_backfill_retry(client)
             if raise_errors:
                 raise
             if not self.store.activities:
@@ -266,16 +272,19 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
 
     async def _async_fetch_streams(self, client: StravaClient) -> None:
         """Fetch HR streams for the newest runs that lack them, within the streams budget."""
-        cutoff = dt_util.utcnow() - STREAMS_MAX_AGE
+        # Years of history: the recent runs are picked out in the executor, not on every poll's loop.
+        recent = await self.hass.async_add_executor_job(
+            started_since, self.store.activities, dt_util.utcnow() - STREAMS_MAX_AGE
+        )
         fetched = await fetch_streams_for(
             client,
             client.governor,
-            (activity for activity in self.store.activities.values() if activity.start >= cutoff),
+            recent,
             STREAMS_PER_SYNC,
             no_streams=self._no_streams,
         )
         if fetched:
-            self.store.upsert(fetched)
+            await self.store.async_update(fetched)
             await self.store.async_save()
 
     async def async_with_streams(self, activity: Activity) -> Activity:
@@ -302,7 +311,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         if with_streams.stream_summary is None:
             self._no_streams.add(activity.id)
             return activity
-        self.store.upsert((with_streams,))
+        await self.store.async_update((with_streams,))
         await self.store.async_save()
         return with_streams
 
@@ -320,6 +329,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             LOGGER.info("Strava sync works again")
         # Whatever failed in between, a good sync proves the application is active.
         repairs.async_delete_app_inactive(self.hass)
+        self._backfill_retry = BACKFILL_RETRY_FIRST
         self.sync_error = None
         self.last_sync = dt_util.utcnow()
 
@@ -333,6 +343,13 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             await self.async_request_refresh()
 
         self._resume_unsub = async_track_point_in_utc_time(self.hass, _resume, resume_at)
+
+    @callback
+    def _schedule_backfill_retry(self, client: StravaClient) -> None:
+        """Ask for the failed page again soon, backing off, and never before the budget allows."""
+        retry_at = dt_util.utcnow() + self._backfill_retry
+        self._backfill_retry = min(self._backfill_retry * 2, BACKFILL_RETRY_MAX)
+        self._schedule_resume(max(retry_at, client.governor.blocked_until() or retry_at))
 
     async def async_shutdown(self) -> None:
         """Stop polling and stop waiting for a rate-limit window (the entry unloads)."""
@@ -355,15 +372,12 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         self, changed: Iterable[Activity], deleted: Iterable[int] = (), *, announce: bool = True
     ) -> int:
         """Persist changes (push event or import), recompute, announce; return how many."""
-        created, updated = self.store.upsert(changed)
-        removed = [
-            activity for activity_id in deleted if (activity := self.store.remove(activity_id))
-        ]
+        created, updated, removed = await self.store.async_update(changed, deleted)
         count = len(created) + len(updated) + len(removed)
         if not count:
             return 0
         await self.store.async_save()
-        self.async_recompute()
+        await self.async_recompute()
         if announce:
             self.fire_activity_events(created, "created")
             self.fire_activity_events(updated, "updated")

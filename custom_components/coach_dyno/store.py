@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 import inspect
+import json
 import os
 from typing import Any
 
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.json import json_bytes
 from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
@@ -31,6 +34,39 @@ _OFF_LOOP: dict[str, Any] = (
     if "serialize_in_event_loop" in inspect.signature(Store.__init__).parameters
     else {}
 )
+# orjson holds the GIL for the whole of one call, so one call over a long history would stop the
+# event loop's thread as long as it takes (a third of a second for 100,000 activities); slices of
+# this many activities take a millisecond or two each.
+_SLICE = 500
+
+
+class _ActivityList(list[Activity]):
+    """The activities of a save: turned into JSON in the executor, a slice at a time."""
+
+
+class _HistoryEncoder(json.JSONEncoder):
+    """Encodes the stored layout slice by slice, so a save never keeps the event loop waiting."""
+
+    def encode(self, o: Any) -> str:
+        """Return the JSON text of `o`."""
+        return "".join(self.iterencode(o))
+
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Iterator[str]:
+        """Yield the JSON text of `o` in pieces."""
+        if isinstance(o, dict):
+            yield "{"
+            for index, (key, value) in enumerate(o.items()):
+                yield ("," if index else "") + json_bytes(str(key)).decode() + ":"
+                yield from self.iterencode(value)
+            yield "}"
+        elif isinstance(o, _ActivityList):
+            yield "["
+            for start in range(0, len(o), _SLICE):
+                page = [activity.as_dict() for activity in o[start : start + _SLICE]]
+                yield ("," if start else "") + json_bytes(page)[1:-1].decode()
+            yield "]"
+        else:
+            yield json_bytes(o).decode()
 
 
 class _VersionedStore(Store[dict[str, Any]]):
@@ -70,9 +106,12 @@ class ActivityStore:
             minor_version=STORAGE_MINOR_VERSION,
             private=True,
             atomic_writes=True,
+            encoder=_HistoryEncoder,
             **_OFF_LOOP,
         )
         self._hass = hass
+        # Changes are merged into a copy in the executor; one at a time, so none is lost.
+        self._change_lock = asyncio.Lock()
         self.activities: dict[int, Activity] = {}
         self.harvest: dict[str, Any] = {}
         self.governor: dict[str, Any] = {}
@@ -127,50 +166,24 @@ class ActivityStore:
         )
         self.corrupt_path = corrupt_path
 
-    def upsert(self, activities: Iterable[Activity]) -> tuple[list[Activity], list[Activity]]:
-        """Add or replace activities; return those that were created and those that changed."""
-        created: list[Activity] = []
-        updated: list[Activity] = []
-        by_minute: dict[int, set[int]] | None = None
-        for incoming in activities:
-            known = self.activities.get(incoming.id)
-            if known is None:
-                by_minute = by_minute if by_minute is not None else _index(self.activities.values())
-                if (twin := self._twin_of(incoming, by_minute)) is not None:
-                    merged = merge_twins(twin, incoming)
-                    self.merges += 1
-                    if merged == twin:
-                        continue
-                    del self.activities[twin.id]
-                    _unindex(by_minute, twin)
-                    self.activities[merged.id] = merged
-                    by_minute.setdefault(_minute(merged), set()).add(merged.id)
-                    # The run was already there: it changed, it did not arrive.
-                    updated.append(merged)
-                    continue
-                by_minute.setdefault(_minute(incoming), set()).add(incoming.id)
-            activity = incoming
-            if known is not None and activity.stream_summary is None:
-                # A summary re-read from the API must not drop the streams we already reduced.
-                activity = replace(activity, stream_summary=known.stream_summary)
-            if known == activity:
-                continue
-            self.activities[activity.id] = activity
-            (created if known is None else updated).append(activity)
-        return created, updated
+    async def async_update(
+        self, changed: Iterable[Activity], deleted: Iterable[int] = ()
+    ) -> tuple[list[Activity], list[Activity], list[Activity]]:
+        """
+        Add or replace `changed` and forget `deleted`; return what was created, updated, removed.
 
-    def _twin_of(self, incoming: Activity, by_minute: dict[int, set[int]]) -> Activity | None:
-        """Return the stored record of the same run from another source, if there is one."""
-        minute = _minute(incoming)
-        for near in (minute - 1, minute, minute + 1):
-            for activity_id in by_minute.get(near, ()):
-                if same_run(self.activities[activity_id], incoming):
-                    return self.activities[activity_id]
-        return None
-
-    def remove(self, activity_id: int) -> Activity | None:
-        """Forget an activity (deleted on Strava); return it if it was known."""
-        return self.activities.pop(activity_id, None)
+        A history of years and an import of as many take a second to merge: it happens on a copy in
+        the executor, and the copy replaces the history at once, so the event loop never waits and
+        readers never see a half-merged history.
+        """
+        incoming, gone = list(changed), list(deleted)
+        async with self._change_lock:
+            history, created, updated, removed, merges = await self._hass.async_add_executor_job(
+                _merged, self.activities, incoming, gone
+            )
+            self.activities = history
+            self.merges += merges
+        return created, updated, removed
 
     async def async_save(self) -> None:
         """Write the whole history now (atomically), before anything is derived from it."""
@@ -183,7 +196,7 @@ class ActivityStore:
     def _as_dict(self) -> dict[str, Any]:
         """Return the stored layout."""
         return {
-            "activities": [activity.as_dict() for activity in self.activities.values()],
+            "activities": _ActivityList(self.activities.values()),
             "harvest": self.harvest,
             "governor": self.governor,
         }
@@ -261,6 +274,61 @@ def merge_twins(known: Activity, incoming: Activity) -> Activity:
         # A file is a recording, so a run with one was not entered by hand.
         manual=base.manual and other.manual,
     )
+
+
+def _merged(
+    known: dict[int, Activity], incoming: list[Activity], deleted: list[int]
+) -> tuple[dict[int, Activity], list[Activity], list[Activity], list[Activity], int]:
+    """
+    Return a copy of `known` with `incoming` merged in and `deleted` left out (runs in the executor).
+
+    Also returns the activities created, updated and removed, and how many incoming records were
+    recognised as a run already stored from another source.
+    """
+    history = dict(known)
+    created: list[Activity] = []
+    updated: list[Activity] = []
+    merges = 0
+    by_minute: dict[int, set[int]] | None = None
+    for arrived in incoming:
+        stored = history.get(arrived.id)
+        if stored is None:
+            by_minute = by_minute if by_minute is not None else _index(history.values())
+            if (twin := _twin_of(history, arrived, by_minute)) is not None:
+                merges += 1
+                merged = merge_twins(twin, arrived)
+                if merged == twin:
+                    continue
+                del history[twin.id]
+                _unindex(by_minute, twin)
+                history[merged.id] = merged
+                by_minute.setdefault(_minute(merged), set()).add(merged.id)
+                # The run was already there: it changed, it did not arrive.
+                updated.append(merged)
+                continue
+            by_minute.setdefault(_minute(arrived), set()).add(arrived.id)
+        activity = arrived
+        if stored is not None and arrived.stream_summary is None:
+            # A summary re-read from the API must not drop the streams we already reduced.
+            activity = replace(arrived, stream_summary=stored.stream_summary)
+        if stored == activity:
+            continue
+        history[activity.id] = activity
+        (created if stored is None else updated).append(activity)
+    removed = [history.pop(activity_id) for activity_id in deleted if activity_id in history]
+    return history, created, updated, removed, merges
+
+
+def _twin_of(
+    history: dict[int, Activity], incoming: Activity, by_minute: dict[int, set[int]]
+) -> Activity | None:
+    """Return the stored record of the same run from another source, if there is one."""
+    minute = _minute(incoming)
+    for near in (minute - 1, minute, minute + 1):
+        for activity_id in by_minute.get(near, ()):
+            if same_run(history[activity_id], incoming):
+                return history[activity_id]
+    return None
 
 
 def _minute(activity: Activity) -> int:

@@ -17,7 +17,7 @@ It speaks the real protocol, so the production client runs against it unchanged:
   rejected requests still count, as on Strava.
 - `inject()` queues faults for matching requests (by path prefix, optionally after letting some through):
   429 (15-minute or daily, with headers and Strava's body), 500/502/503, a delay (client timeouts),
-  401, 403 "Application inactive", malformed JSON, missing fields, or any other reply.
+  401, 403 "Application inactive" (as Strava sends it, or one of `INACTIVE_BODIES`), malformed JSON, missing fields, or any other reply.
 - `event()` builds a push event as Strava sends it; `send_event()` POSTs one to the subscription's
   callback URL, as Strava does.
 - `Clock` is a settable time source to share between the fake (`now=`) and the code under test.
@@ -72,7 +72,35 @@ def _bad_request(resource: str, field_name: str, code: str) -> dict[str, Any]:
 
 # Strava's error bodies
 UNAUTHORIZED_BODY = _error("Authorization Error", "Athlete", "access_token", "invalid")
-INACTIVE_BODY = _error("Forbidden", "Application", "", "inactive")
+# What Strava answers, API and token endpoint alike, for an application whose owner has no Strava
+# subscription (since 2026-06-30), and the variations a client must read the same way.
+INACTIVE_BODY = _error("Forbidden", "Application", "Status", "Inactive")
+INACTIVE_BODIES: dict[str, dict[str, Any]] = {
+    "as_sent": INACTIVE_BODY,
+    "after_another_error": {
+        "message": "Forbidden",
+        "errors": [
+            {"resource": "Athlete", "field": "access_token", "code": "invalid"},
+            {"resource": "Application", "field": "Status", "code": "Inactive"},
+        ],
+    },
+    "extra_fields": {
+        "message": "Forbidden",
+        "status": 403,
+        "errors": [
+            {
+                "code": "Inactive",
+                "resource": "Application",
+                "field": "Status",
+                "message": "Application is inactive",
+                "docs": "https://developers.strava.com",
+            }
+        ],
+    },
+    "upper_case": _error("Forbidden", "APPLICATION", "status", "INACTIVE"),
+    "lower_case": _error("Forbidden", "application", "status", "inactive"),
+    "other_message": _error("Application Inactive", "Application", "Status", "Inactive"),
+}
 RATE_LIMIT_BODY = _error("Rate Limit Exceeded", "Application", "rate limit", "exceeded")
 NOT_FOUND_BODY = _error("Record Not Found", "Activity", "id", "not found")
 SERVER_ERROR_BODY = {"message": "Internal Server Error", "errors": []}
@@ -628,8 +656,8 @@ class FakeStrava:
             return web.json_response(body, status=injection.status)
         if fault is Fault.UNAUTHORIZED:
             return web.json_response(UNAUTHORIZED_BODY, status=401)
-        if fault is Fault.INACTIVE:
-            return web.json_response(INACTIVE_BODY, status=403)
+        if injection is not None and fault is Fault.INACTIVE:
+            return web.json_response(injection.body or INACTIVE_BODY, status=403)
         needs_token = is_api and not request.path.startswith(f"{API_PREFIX}/push_subscriptions")
         if needs_token and self._caller(request) is None:
             return web.json_response(UNAUTHORIZED_BODY, status=401)

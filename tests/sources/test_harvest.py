@@ -190,10 +190,9 @@ async def test_restart_mid_backfill_resumes_from_the_cursor(
     resumed = store.restored()
     result = await harvest(make_client(strava, session), resumed, store.persist)
     queries = [r.query for r in strava.activity_requests()]
-    # First what arrived meanwhile (nothing), then the backfill from the persisted cursor.
-    assert "after" in queries[0]
-    assert queries[1]["before"] == str(cursor)
-    assert result.calls == 2
+    # The backfill goes on from the persisted cursor, at no extra call.
+    assert [query["before"] for query in queries] == [str(cursor)]
+    assert result.calls == 1
     assert resumed.backfill_done
     assert set(store.activities) == set(strava.activities)
     handed = [i for page in store.pages for i in page]
@@ -299,7 +298,29 @@ async def test_max_calls_stops_early_and_the_next_run_continues(
     assert not state.backfill_done
     second = await harvest(client, state, store.persist, max_calls=5)
     assert second.complete
-    assert second.calls == 2  # the incremental check, then the last page
+    assert second.calls == 1  # the last page, nothing more
+    assert set(store.activities) == set(strava.activities)
+
+
+async def test_what_arrives_during_a_paused_backfill_comes_with_the_next_sync(
+    strava: FakeStrava, session: aiohttp.ClientSession
+) -> None:
+    """Resuming spends no call on news; the first sync after the backfill brings it, at one call."""
+    client = make_client(strava, session)
+    store = Store()
+    state = HarvestState()
+    await harvest(client, state, store.persist, max_calls=1)
+    uploaded = strava.add_activity(datetime.now(UTC) - timedelta(minutes=5))
+    late = strava.add_activity(datetime.now(UTC) - timedelta(days=1, hours=1))
+
+    resumed = await harvest(client, state, store.persist)
+    assert (resumed.calls, state.backfill_done) == (2, True)
+    assert uploaded["id"] not in store.activities
+
+    strava.requests.clear()
+    news = await harvest(client, state, store.persist)
+    assert (news.calls, news.new_or_updated) == (1, 2)
+    assert {uploaded["id"], late["id"]} <= set(store.activities)
     assert set(store.activities) == set(strava.activities)
 
 

@@ -327,9 +327,41 @@ async def test_expired_token_is_an_auth_error(client: StravaClient, strava: Fake
         await client.get_athlete()
 
 
-async def test_403_application_inactive(client: StravaClient, strava: FakeStrava) -> None:
-    strava.inject(Fault.INACTIVE)
+@pytest.mark.parametrize("shape", list(fakes.INACTIVE_BODIES))
+async def test_403_application_inactive(
+    client: StravaClient, strava: FakeStrava, shape: str
+) -> None:
+    """Strava's inactive-application reply is known by its structured error, in every shape."""
+    strava.inject(Fault.INACTIVE, body=fakes.INACTIVE_BODIES[shape])
     with pytest.raises(StravaInactiveError, match="subscription"):
+        await client.list_activities()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The word alone, in the message or in another resource's error, is no inactive application.
+        {"message": "Application Inactive", "errors": []},
+        {"message": "Forbidden", "errors": [{"resource": "Athlete", "code": "Inactive"}]},
+        {"message": "Forbidden", "errors": [{"resource": "Application", "code": "invalid"}]},
+        {"message": "Forbidden", "errors": {"resource": "Application", "code": "Inactive"}},
+    ],
+    ids=["message_only", "other_resource", "other_code", "errors_not_a_list"],
+)
+async def test_403_that_only_mentions_inactive_is_an_auth_error(
+    client: StravaClient, strava: FakeStrava, body: dict[str, Any]
+) -> None:
+    strava.inject(Fault.REPLY, status=403, body=body)
+    with pytest.raises(StravaAuthError, match="403"):
+        await client.list_activities()
+
+
+async def test_inactive_body_with_another_status_is_not_inactive(
+    client: StravaClient, strava: FakeStrava
+) -> None:
+    """Only a 403 means the application is inactive; the same body on a 400 is a refused request."""
+    strava.inject(Fault.REPLY, status=400, body=fakes.INACTIVE_BODY)
+    with pytest.raises(StravaResponseError, match="400: Application Status Inactive"):
         await client.list_activities()
 
 

@@ -245,17 +245,19 @@ async def harvest(
 
     The first run backfills newest first, 200 a page, persisting each page with the advanced cursor
     before asking for the next, so N activities cost ceil(N/200) calls; later runs fetch only what is
-    new (one call when nothing is). `full` starts over. A StravaRateLimitError (or any other error)
+    new (one call when nothing is); a paused backfill resumes from its cursor. `full` starts over. A StravaRateLimitError (or any other error)
     stops the run with everything fetched so far persisted, and propagates.
     """
     if full:
         state.adopt(HarvestState())
     run = _Run(client, state, persist, max_calls)
     try:
-        # A resumed backfill first picks up what arrived meanwhile, so news is not held back.
-        if state.backfill_done or state.newest_start is not None:
+        if state.backfill_done:
             await run.incremental()
-        await run.backfill()
+        else:
+            # A paused backfill goes on from its cursor at no extra call: what arrived meanwhile
+            # started after its first page, and the first sync after the backfill fetches it.
+            await run.backfill()
     except _BudgetSpentError:
         return HarvestResult(new_or_updated=run.handed, calls=run.calls, complete=False)
     return HarvestResult(new_or_updated=run.handed, calls=run.calls, complete=True)

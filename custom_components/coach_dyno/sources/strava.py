@@ -38,6 +38,12 @@ class StravaAuthError(StravaError):
 class StravaInactiveError(StravaError):
     """Strava answered 403 "Application inactive": the app owner needs a Strava subscription."""
 
+    def __init__(self) -> None:
+        """Say what the reply means; it is the same wherever Strava sends it."""
+        super().__init__(
+            "Strava answered 'Application inactive': the app owner needs a Strava subscription"
+        )
+
 
 class StravaRateLimitError(StravaError):
     """Strava's rate limit is reached (429) or the governor kept the request back."""
@@ -84,6 +90,20 @@ def _error_codes(body: bytes) -> list[tuple[str, str, str]]:
         for err in errors
         if isinstance(err, dict)
     ]
+
+
+def is_app_inactive(status: int, body: bytes) -> bool:
+    """
+    Whether a reply is Strava's "Application inactive" (its subscription requirement since 2026-06-30).
+
+    Read from the structured error, wherever it sits in the list and however it is cased, never from
+    the message: `{"message":"Forbidden","errors":[{"resource":"Application","field":"Status",
+    "code":"Inactive"}]}` from the API and the token endpoint alike.
+    """
+    return status == 403 and any(
+        resource.strip().casefold() == "application" and code.strip().casefold() == "inactive"
+        for resource, _, code in _error_codes(body)
+    )
 
 
 def _parse_activities(items: list[Any]) -> list[Activity]:
@@ -218,12 +238,9 @@ class StravaClient:
             raise StravaRateLimitError(self.governor.on_rate_limited())
         if status == 401:
             raise StravaAuthError(f"Strava refused the access token for {method} {path} (401)")
+        if is_app_inactive(status, body):
+            raise StravaInactiveError
         if status == 403:
-            codes = _error_codes(body)
-            if any(res == "Application" and code == "inactive" for res, _, code in codes):
-                raise StravaInactiveError(
-                    "Strava answered 'Application inactive': the app owner needs a Strava subscription"
-                )
             raise StravaAuthError(f"Strava denied {method} {path} (403)")
         if status == 404:
             raise StravaNotFoundError(f"Strava has no {path}")
