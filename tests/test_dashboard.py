@@ -85,6 +85,11 @@ async def test_one_view_per_athlete(
         )
         for entity_id in _entity_ids(other)
     )
+    names = {
+        card["entity"]: card.get("name") for card in _walk(first) if card.get("type") == "tile"
+    }
+    assert names["sensor.demo_runner_fitness"] == "Fitness"
+    assert names["calendar.demo_runner_training"] == "Today's session"
     headings = [card["heading"] for card in _walk(first) if card.get("type") == "heading"]
     assert headings == ["Today", "Race", "Fitness", "Volume", "Latest run"]
     assert next(c["heading"] for c in _walk(other) if c.get("type") == "heading") == "Hôm nay"

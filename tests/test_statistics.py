@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+import logging
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components.recorder import Recorder, get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
@@ -27,6 +29,12 @@ def auto_enable_custom_integrations(
     """Start the recorder before Home Assistant, then let it load Coach Dyno."""
 
 
+@pytest.fixture(autouse=True)
+def quiet_database() -> None:
+    """Keep SQL out of the log: the test harness logs every statement, which is slow."""
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+
 async def _statistics(
     hass: HomeAssistant, entry: MockConfigEntry, kind: str, period: str, types: set[str]
 ) -> list[dict[str, Any]]:
@@ -46,6 +54,20 @@ def _state(hass: HomeAssistant, entity_id: str) -> float:
     return float(state.state)
 
 
+def _since_reset(hass: HomeAssistant, entity_id: str) -> datetime:
+    """Return when a periodic total's period started."""
+    state = hass.states.get(entity_id)
+    assert state is not None
+    started = dt_util.parse_datetime(state.attributes["last_reset"])
+    assert started is not None
+    return started
+
+
+def _change_at(rows: list[dict[str, Any]], start: datetime) -> float:
+    """Return a period's change; a period without a run has no row and ran nothing."""
+    return next((row["change"] for row in rows if row["start"] == start.timestamp()), 0.0)
+
+
 async def test_charts_agree_with_the_sensors(
     recorder_mock: Recorder, hass: HomeAssistant, demo_entry: MockConfigEntry
 ) -> None:
@@ -54,24 +76,38 @@ async def test_charts_agree_with_the_sensors(
     await hass.async_block_till_done()
 
     weeks = await _statistics(hass, demo_entry, "distance", "week", {"change"})
-    # Two years of weeks; the last one is this (partial) week.
+    # Two years of weeks with runs.
     assert len(weeks) > 100
-    assert weeks[-1]["change"] == pytest.approx(
+    this_week = _since_reset(hass, "sensor.demo_runner_distance_this_week")
+    assert _change_at(weeks, this_week) == pytest.approx(
         _state(hass, "sensor.demo_runner_distance_this_week"), abs=0.01
     )
-    assert weeks[-2]["change"] == pytest.approx(
+    assert _change_at(weeks, this_week - timedelta(days=7)) == pytest.approx(
         _state(hass, "sensor.demo_runner_distance_last_week"), abs=0.01
     )
+    assert _state(hass, "sensor.demo_runner_distance_last_week") > 10
     months = await _statistics(hass, demo_entry, "distance", "month", {"change"})
-    assert months[-1]["change"] == pytest.approx(
+    this_month = _since_reset(hass, "sensor.demo_runner_distance_this_month")
+    assert _change_at(months, this_month) == pytest.approx(
         _state(hass, "sensor.demo_runner_distance_this_month"), abs=0.01
     )
     for kind in ("fitness", "fatigue", "form"):
         days = await _statistics(hass, demo_entry, kind, "day", {"mean"})
-        assert len(days) > 700
+        # Every day of the 90-day chart, then one a week back to the first run.
+        local_days = [dt_util.as_local(dt_util.utc_from_timestamp(d["start"])).date() for d in days]
+        assert local_days[-90:] == [
+            local_days[-1] - timedelta(days=back) for back in range(89, -1, -1)
+        ]
+        assert len(await _statistics(hass, demo_entry, kind, "week", {"mean"})) > 100
         assert days[-1]["mean"] == pytest.approx(
             _state(hass, f"sensor.demo_runner_{kind}"), abs=0.01
         ), kind
+
+    # After a restart the recorder already holds the same history: nothing is sent again.
+    with patch("custom_components.coach_dyno.statistics.async_add_external_statistics") as send:
+        assert await hass.config_entries.async_reload(demo_entry.entry_id)
+        await hass.async_block_till_done()
+    send.assert_not_called()
 
 
 async def test_miles_and_only_what_changed(
@@ -81,7 +117,8 @@ async def test_miles_and_only_what_changed(
     hass.config.units = US_CUSTOMARY_SYSTEM
     await setup_entry(hass, demo_entry)
     weeks = await _statistics(hass, demo_entry, "distance", "week", {"change"})
-    assert weeks[-2]["change"] == pytest.approx(
+    last_week = _since_reset(hass, "sensor.demo_runner_distance_this_week") - timedelta(days=7)
+    assert _change_at(weeks, last_week) == pytest.approx(
         _state(hass, "sensor.demo_runner_distance_last_week"), abs=0.01
     )
     coordinator = demo_entry.runtime_data.coordinator

@@ -152,7 +152,7 @@ def _view(
     def tile(domain: str, key: str, **options: Any) -> dict[str, Any]:
         card = {"type": "tile", "entity": entities[(domain, key)], **options}
         if (name := names.get(f"{domain}.{key}.name")) is not None:
-            card["name"] = name
+            card.setdefault("name", name)
         return card
 
     def tiles(*keys: str, **state_content: str) -> list[dict[str, Any]]:

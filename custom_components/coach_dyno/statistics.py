@@ -19,9 +19,13 @@ from homeassistant.components.recorder.models import (
     StatisticMeanType,
     StatisticMetaData,
 )
-from homeassistant.components.recorder.statistics import async_add_external_statistics
+from homeassistant.components.recorder.statistics import (
+    async_add_external_statistics,
+    get_last_statistics,
+)
 from homeassistant.const import UnitOfLength
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 
 from .coach.formatting import METERS_PER_MILE
@@ -33,6 +37,8 @@ from .training import Activity, AthleteProfile, daily_loads, pmc, resolve_time_z
 
 # What each statistic holds, and whether it is a sum (distance) or a mean (the load curves).
 DISTANCE: Final = "distance"
+# Days of daily load rows (the 90-day chart); before them one row a week (the year's chart).
+DAILY_DAYS: Final = 100
 # Home Assistant 2025.11 and newer want each statistic's unit class; older releases refuse the key.
 _WANTS_UNIT_CLASS: Final = "unit_class" in StatisticMetaData.__annotations__
 LOAD_CURVES: Final = ("fitness", "fatigue", "form")
@@ -132,14 +138,50 @@ class HistoryStatistics:
         for item in days:
             # Rows start on the hour: local midnight, or the hour before it in a half-hour zone.
             start = dt_util.as_utc(datetime.combine(item.day, time(), zone)).replace(minute=0)
-            distance = round(item.distance_m / per_unit, 3)
-            total = round(total + distance, 3)
-            distance_rows[start] = (distance, total)
-            for kind in LOAD_CURVES:
-                curve_rows[kind][start] = (round(getattr(item, kind), 2),)
-        self._write(DISTANCE, distance_rows, unit, has_sum=True)
+            if item.distance_m:
+                # A sum needs a row only where it grows: the days with a run.
+                total = round(total + item.distance_m / per_unit, 3)
+                distance_rows[start] = (round(item.distance_m / per_unit, 3), total)
+            if (today - item.day).days < DAILY_DAYS or item.day.weekday() == 0:
+                # Daily for the 90-day chart, one day a week for the year's weekly means.
+                for kind in LOAD_CURVES:
+                    curve_rows[kind][start] = (round(getattr(item, kind), 2),)
+        await self._async_send(DISTANCE, distance_rows, unit, has_sum=True)
         for kind, rows in curve_rows.items():
-            self._write(kind, rows, None, has_sum=False)
+            await self._async_send(kind, rows, None, has_sum=False)
+
+    async def _async_send(
+        self,
+        kind: str,
+        rows: dict[datetime, tuple[float, ...]],
+        unit: str | None,
+        *,
+        has_sum: bool,
+    ) -> None:
+        """Send the rows that changed; after a start, nothing when the newest stored row agrees."""
+        if kind not in self._written and rows and await self._async_stored_agrees(kind, rows):
+            self._written[kind] = rows
+        self._write(kind, rows, unit, has_sum=has_sum)
+
+    async def _async_stored_agrees(
+        self, kind: str, rows: dict[datetime, tuple[float, ...]]
+    ) -> bool:
+        """Whether the recorder's newest row of `kind` is the one we would write last."""
+        ident = statistic_id(self._coordinator.config_entry.entry_id, kind)
+        field = "sum" if kind == DISTANCE else "mean"
+        stored = await get_instance(self._hass).async_add_executor_job(
+            get_last_statistics, self._hass, 1, ident, False, {field}
+        )
+        if not (last := stored.get(ident)):
+            return False
+        start, values = max(rows.items())
+        row = last[0]
+        value = row.get("sum") if kind == DISTANCE else row.get("mean")
+        return (
+            row["start"] == start.timestamp()
+            and value is not None
+            and abs(value - values[-1]) < 1e-6
+        )
 
     def _write(
         self,
