@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from homeassistant.components.frontend import DATA_PANELS
+from homeassistant.components.lovelace.const import LOVELACE_DATA
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.setup import async_setup_component
@@ -149,10 +150,14 @@ async def test_the_users_own_version(
     assert (await client.receive_json())["success"]
 
     assert await _config(hass, hass_ws_client) == mine
+    # What other readers of dashboards get (casting, system health) agrees.
+    dashboard = hass.data[LOVELACE_DATA].dashboards[URL_PATH]
+    assert await dashboard.async_load(False) == mine
 
     await client.send_json_auto_id({"type": "lovelace/config/delete", "url_path": URL_PATH})
     assert (await client.receive_json())["success"]
     assert (await _config(hass, hass_ws_client))["views"][0]["title"] == "Demo runner"
+    assert (await dashboard.async_load(False))["views"][0]["title"] == "Demo runner"
 
 
 @pytest.mark.usefixtures("frozen_now")

@@ -128,6 +128,9 @@ async def test_miles_and_only_what_changed(
         coordinator.data.snapshot.today,
     )
     assert history[-1].fitness == pytest.approx(coordinator.data.snapshot.load.ctl)
+    # Nothing run yet (or only in the future): no days at all.
+    first_day = min(day.day for day in history)
+    assert history_days((), coordinator.data.profile, first_day) == []
     assert sum(day.distance_m for day in history[-7:]) == pytest.approx(
         coordinator.data.snapshot.volume.rolling_7d.distance_m
     )
