@@ -41,7 +41,7 @@ async def test_behind_then_ahead(hass: HomeAssistant, loaded_demo: MockConfigEnt
     # The same prediction the race-time sensor shows (in minutes there).
     predicted = hass.states.get(PREDICTED)
     assert predicted is not None
-    assert float(predicted.state) == pytest.approx(predicted_s / 60, abs=0.1)
+    assert int(predicted.state) == predicted_s
 
     for goal_time, expected, reason in (
         (round(predicted_s * 0.8), STATE_OFF, "behind"),

@@ -172,7 +172,7 @@ async def test_training_form_without_heart_rate(
         key: replace(activity, avg_hr=None, max_hr=None, stream_summary=None)
         for key, activity in coordinator.store.activities.items()
     }
-    coordinator.async_recompute()
+    await coordinator.async_recompute()
     tsb = round(_sensor(hass, "form"))
     assert _speech(await _ask(hass, "CoachDynoTrainingForm")).startswith(
         f"Your form is {tsb}, estimated from pace: fitness "

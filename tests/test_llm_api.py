@@ -161,7 +161,7 @@ async def test_training_status_without_heart_rate(
         key: dataclasses.replace(activity, avg_hr=None, max_hr=None, stream_summary=None)
         for key, activity in stored.items()
     }
-    coordinator.async_recompute()
+    await coordinator.async_recompute()
     estimated = (await _call(hass, "get_training_status"))["load"]
     assert estimated["ctl"] > 0
     assert estimated["estimated_days"]
@@ -171,7 +171,7 @@ async def test_training_status_without_heart_rate(
         key: dataclasses.replace(activity, distance_m=2000.0)
         for key, activity in coordinator.store.activities.items()
     }
-    coordinator.async_recompute()
+    await coordinator.async_recompute()
     unknown = (await _call(hass, "get_training_status"))["load"]
     _assert_plain_json(unknown)
     for key in ("ctl", "atl", "tsb", "acwr", "monotony", "strain", "trimp_7d", "trimp_today"):

@@ -7,9 +7,11 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 import json
 from pathlib import Path
+import re
 from unittest.mock import PropertyMock, patch
 
 from freezegun.api import FrozenDateTimeFactory
+import hass_frontend
 from homeassistant.components.sensor import (
     ATTR_LAST_RESET,
     ATTR_STATE_CLASS,
@@ -108,10 +110,11 @@ async def test_volume_matches_the_history(
         sum(run.distance_m for run in rolling) / 1000, abs=1e-3
     )
     assert _value(hass, f"{PREFIX}_runs_this_week") == len(this_week)
-    # Stored in seconds, shown in hours (the suggested unit).
-    assert _value(hass, f"{PREFIX}_moving_time_this_week") == pytest.approx(
-        sum(run.moving_s for run in this_week) / 3600, abs=1e-3
-    )
+    # Whole seconds, which the frontend shows as h:mm:ss.
+    moving = hass.states.get(f"{PREFIX}_moving_time_this_week")
+    assert moving is not None
+    assert moving.attributes[ATTR_UNIT_OF_MEASUREMENT] == "s"
+    assert moving.state == str(round(sum(run.moving_s for run in this_week)))
 
 
 async def test_latest_run_and_race(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
@@ -230,10 +233,11 @@ async def test_us_customary_units(hass: HomeAssistant, demo_entry: MockConfigEnt
     goal = hass.states.get(f"{PREFIX}_goal_pace")
     assert goal is not None
     assert goal.attributes[ATTR_UNIT_OF_MEASUREMENT] == "min/mi"
-    # A duration has no imperial form: hours stay hours.
+    assert goal.attributes["formatted"].endswith("/mi")
+    # A duration has no imperial form: seconds stay seconds.
     moving = hass.states.get(f"{PREFIX}_moving_time_this_week")
     assert moving is not None
-    assert moving.attributes[ATTR_UNIT_OF_MEASUREMENT] == "h"
+    assert moving.attributes[ATTR_UNIT_OF_MEASUREMENT] == "s"
 
 
 async def test_noisy_and_diagnostic_sensors(
@@ -297,19 +301,20 @@ def test_every_sensor_has_a_name_and_an_icon() -> None:
     icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
     keys = {description.translation_key for description in SENSORS}
     assert len(keys) == len(SENSORS)
+    keys |= {"briefing", "latest_run_analysis", "risk_flags"}
     assert keys == set(strings["entity"]["sensor"])
     assert keys == set(icons["entity"]["sensor"])
     assert all(strings["entity"]["sensor"][key]["name"] for key in keys)
 
 
-def _strip_heart_rate(entry: MockConfigEntry, **changes: float) -> None:
+async def _strip_heart_rate(entry: MockConfigEntry, **changes: float) -> None:
     """Store the demo's history as a watch without a strap would have recorded it, and recompute."""
     coordinator = entry.runtime_data.coordinator
     coordinator.store.activities = {
         key: replace(activity, avg_hr=None, max_hr=None, stream_summary=None, **changes)
         for key, activity in coordinator.store.activities.items()
     }
-    coordinator.async_recompute()
+    await coordinator.async_recompute()
 
 
 LOAD_SENSORS = (
@@ -330,7 +335,7 @@ async def test_load_without_heart_rate_is_estimated_from_pace(
         state = hass.states.get(f"{PREFIX}_{key}")
         assert state is not None
         assert state.attributes["estimated"] is False, key
-    _strip_heart_rate(loaded_demo)
+    await _strip_heart_rate(loaded_demo)
     await hass.async_block_till_done()
     for key in ("fitness", "fatigue", "training_load_last_7_days"):
         state = hass.states.get(f"{PREFIX}_{key}")
@@ -344,7 +349,7 @@ async def test_load_without_heart_rate_or_pace_is_unknown(
     hass: HomeAssistant, loaded_demo: MockConfigEntry
 ) -> None:
     """No heart rate and no run long enough for a VDOT: the load sensors are unknown, not 0."""
-    _strip_heart_rate(loaded_demo, distance_m=2000.0)
+    await _strip_heart_rate(loaded_demo, distance_m=2000.0)
     await hass.async_block_till_done()
     for key in (*LOAD_SENSORS, "training_load_today"):
         state = hass.states.get(f"{PREFIX}_{key}")
@@ -353,3 +358,104 @@ async def test_load_without_heart_rate_or_pace_is_unknown(
         assert state.attributes["estimated"] is False, key
     # Volume does not need heart rate.
     assert _value(hass, f"{PREFIX}_distance_this_week") > 0
+
+
+def test_every_icon_exists_in_the_frontend() -> None:
+    """Each mdi icon of icons.json is one the frontend of this Home Assistant release can draw."""
+    frontend = Path(hass_frontend.__file__).parent / "static" / "mdi" / "iconList.json"
+    known = {f"mdi:{icon['name']}" for icon in json.loads(frontend.read_text(encoding="utf-8"))}
+    text = (INTEGRATION / "icons.json").read_text(encoding="utf-8")
+    used = set(re.findall(r"mdi:[a-z0-9-]+", text))
+    assert len(used) > 30
+    assert used - known == set()
+
+
+async def test_what_the_coach_says(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """Today's briefing, the latest run's analysis and the risk flags are there before anyone asks."""
+    coach = loaded_demo.runtime_data.coach
+    snapshot = loaded_demo.runtime_data.coordinator.data.snapshot
+    briefing = hass.states.get(f"{PREFIX}_briefing")
+    assert briefing is not None
+    assert briefing.state == "offline"
+    assert briefing.attributes["text"] == coach.todays_briefing(snapshot).text
+    assert [day["date"] for day in briefing.attributes["plan"]] == [
+        (snapshot.today + timedelta(days=offset)).isoformat() for offset in range(7)
+    ]
+    analysis = hass.states.get(f"{PREFIX}_latest_run_analysis")
+    assert analysis is not None
+    assert analysis.state == "offline"
+    assert snapshot.latest_run is not None
+    assert analysis.attributes["activity_id"] == snapshot.latest_run.id
+    assert analysis.attributes["name"] == snapshot.latest_run.name
+    assert analysis.attributes["summary"] in analysis.attributes["text"]
+    risks = hass.states.get(f"{PREFIX}_risk_flags")
+    assert risks is not None
+    assert int(risks.state) == len(risks.attributes["flags"]) == len(risks.attributes["messages"])
+
+
+async def test_risk_flags_are_said(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """A week of heavy running raises the load spike flag, said in the coach's words."""
+    coordinator = loaded_demo.runtime_data.coordinator
+    latest = max(coordinator.store.activities.values(), key=lambda a: a.start)
+    spike = [
+        replace(
+            latest,
+            id=latest.id + day,
+            start=latest.start - timedelta(days=day, hours=1),
+            moving_s=3 * 3600,
+            elapsed_s=3 * 3600,
+            avg_hr=170,
+            stream_summary=None,
+        )
+        for day in range(6)
+    ]
+    await coordinator.async_apply_changes(spike, announce=False)
+    await hass.async_block_till_done()
+    risks = hass.states.get(f"{PREFIX}_risk_flags")
+    assert risks is not None
+    assert "acwr_high" in risks.attributes["flags"]
+    assert int(risks.state) == len(risks.attributes["messages"]) >= 1
+    assert any("1." in message for message in risks.attributes["messages"])
+
+
+async def test_old_duration_units_are_forgotten(
+    hass: HomeAssistant,
+    demo_entry: MockConfigEntry,
+    entity_registry: er.EntityRegistry,
+    frozen_now: FrozenDateTimeFactory,
+) -> None:
+    """Durations an older version suggested in hours show in whole seconds; a user's own unit stays."""
+    demo_entry.add_to_hass(hass)
+    moving = entity_registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        "demo_moving_time_this_week",
+        config_entry=demo_entry,
+        suggested_object_id="demo_runner_moving_time_this_week",
+    )
+    entity_registry.async_update_entity_options(
+        moving.entity_id, "sensor.private", {"suggested_unit_of_measurement": "h"}
+    )
+    predicted = entity_registry.async_get_or_create(
+        "sensor",
+        DOMAIN,
+        "demo_predicted_race_time",
+        config_entry=demo_entry,
+        suggested_object_id="demo_runner_predicted_race_time",
+    )
+    entity_registry.async_update_entity_options(
+        predicted.entity_id, "sensor.private", {"suggested_unit_of_measurement": "min"}
+    )
+    entity_registry.async_update_entity_options(
+        predicted.entity_id, "sensor", {"unit_of_measurement": "min"}
+    )
+    await setup_entry(hass, demo_entry)
+
+    state = hass.states.get(moving.entity_id)
+    assert state is not None
+    assert state.attributes[ATTR_UNIT_OF_MEASUREMENT] == "s"
+    assert state.state.isdigit()
+    assert ":" in state.attributes["formatted"]
+    chosen = hass.states.get(predicted.entity_id)
+    assert chosen is not None
+    assert chosen.attributes[ATTR_UNIT_OF_MEASUREMENT] == "min"

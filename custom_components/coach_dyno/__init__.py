@@ -35,17 +35,20 @@ from .const import (
     SOURCE_STRAVA,
 )
 from .coordinator import CoachCoordinator, CoachDynoConfigEntry, CoachDynoData
+from .dashboard import async_register_dashboard, async_unregister_dashboard
 from .llm_api import async_setup_llm_api
 from .services import async_setup_services
 from .sources.local import async_read_source, shift_to_end_before
 from .sources.push import PushManager, PushTarget, async_remove_entry_push
 from .sources.ratelimit import RateGovernor
 from .sources.strava import StravaClient
+from .statistics import HistoryStatistics
 from .store import ActivityStore, ConversationStore
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR, Platform.SWITCH]
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+RECORDER = "recorder"
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -119,6 +122,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
 
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    if RECORDER in hass.config.components:
+        HistoryStatistics(hass, coordinator).async_start()
+    async_register_dashboard(hass)
     return True
 
 
@@ -175,6 +181,7 @@ async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntr
 
 async def async_unload_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> bool:
     """Unload the platforms; everything else was registered with async_on_unload."""
+    async_unregister_dashboard(hass, entry.entry_id)
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
 
 

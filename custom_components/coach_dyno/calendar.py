@@ -68,7 +68,7 @@ class TrainingCalendar(CoachDynoEntity, CalendarEntity):
         self._entry = entry
 
     def _planned(self) -> list[CalendarEvent]:
-        """Return the coach's latest 7-day plan as all-day events."""
+        """Return today's 7-day plan (today's briefing's, or the offline coach's) as all-day events."""
         return [
             CalendarEvent(
                 start=workout.date,
@@ -77,7 +77,9 @@ class TrainingCalendar(CoachDynoEntity, CalendarEntity):
                 description=workout.description,
                 uid=f"plan_{workout.date.isoformat()}",
             )
-            for workout in self._entry.runtime_data.coach.latest_plan
+            for workout in self._entry.runtime_data.coach.todays_briefing(
+                self.coordinator.data.snapshot
+            ).plan
         ]
 
     @property

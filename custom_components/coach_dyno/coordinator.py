@@ -47,6 +47,7 @@ from .training import (
     TrainingSnapshot,
     activity_trimp,
     compute_snapshot,
+    similar_runs,
 )
 
 if TYPE_CHECKING:
@@ -192,6 +193,10 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
     async def async_recompute(self) -> None:
         """Publish a new snapshot (the history, the options or the day changed), off the event loop."""
         self.async_set_updated_data(await self._async_compute())
+
+    def similar_runs(self, activity: Activity) -> tuple[Activity, ...]:
+        """Return the three past runs most like `activity`, which the coach compares it with."""
+        return similar_runs(self.store.activities.values(), activity, self.data.profile, k=3)
 
     async def async_harvest(self, *, full: bool) -> int:
         """Sync now (an action asked for it); return how many activities were new or changed."""

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
+    DOMAIN as SENSOR_DOMAIN,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.const import EntityCategory, UnitOfLength, UnitOfTime
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.util import dt as dt_util
 
-from .coach.formatting import METERS_PER_MILE
+from .coach import Analysis
+from .coach.formatting import METERS_PER_MILE, fmt_duration, fmt_pace
+from .coach.offline import risk_messages
+from .coach.risk import detect_risks
+from .coach.schemas import plan_as_dicts
 from .coach.settings import Units
+from .const import DOMAIN
 from .coordinator import CoachCoordinator, CoachData, CoachDynoConfigEntry
 from .entity import CoachDynoEntity
 from .intent import ha_units
@@ -30,6 +37,9 @@ from .training.load import ACUTE_DAYS, ATL_DAYS, CHRONIC_DAYS, CTL_DAYS
 PARALLEL_UPDATES = 0
 
 UNIT_BPM = "bpm"
+# Durations an older version showed in hours or minutes (now seconds, with an h:mm:ss attribute).
+DURATION_KEYS = ("moving_time_this_week", "predicted_race_time")
+OLD_DURATION_UNITS = (UnitOfTime.HOURS, UnitOfTime.MINUTES)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -124,6 +134,14 @@ def _load(
     )
 
 
+def _seconds(value: float | None) -> int | None:
+    return None if value is None else round(value)
+
+
+def _duration_text(seconds: float | None) -> str | None:
+    return None if seconds is None else fmt_duration(seconds)
+
+
 SENSORS: tuple[CoachSensorDescription, ...] = (
     _distance("distance_this_week", lambda d: d.snapshot.volume.this_week, _week_start),
     _distance("distance_last_week", lambda d: d.snapshot.volume.last_week, None, state_class=None),
@@ -140,13 +158,15 @@ SENSORS: tuple[CoachSensorDescription, ...] = (
     CoachSensorDescription(
         key="moving_time_this_week",
         translation_key="moving_time_this_week",
+        # Whole seconds for automations and statistics; the frontend has no h:mm:ss for a
+        # duration (it writes "34m 9s" or "2,049 s"), so the attribute carries it for cards.
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_unit_of_measurement=UnitOfTime.HOURS,
-        suggested_display_precision=1,
+        suggested_display_precision=0,
         state_class=SensorStateClass.TOTAL,
         value_fn=lambda d: round(d.snapshot.volume.this_week.moving_s),
         period_start_fn=_week_start,
+        attr_fn=lambda d: {"formatted": fmt_duration(d.snapshot.volume.this_week.moving_s)},
     ),
     _load(
         "trimp_today",
@@ -218,14 +238,16 @@ SENSORS: tuple[CoachSensorDescription, ...] = (
         translation_key="predicted_race_time",
         device_class=SensorDeviceClass.DURATION,
         native_unit_of_measurement=UnitOfTime.SECONDS,
-        suggested_unit_of_measurement=UnitOfTime.MINUTES,
-        suggested_display_precision=1,
+        suggested_display_precision=0,
         state_class=SensorStateClass.MEASUREMENT,
-        value_fn=lambda d: _round(_race(d, "predicted_time_s"), 0),
+        value_fn=lambda d: _seconds(_race(d, "predicted_time_s")),
         attr_fn=lambda d: {
-            "riegel_time_s": _round(_race(d, "riegel_time_s"), 0),
+            "riegel_time_s": _seconds(_race(d, "riegel_time_s")),
             "goal_time_s": _race(d, "goal_time_s"),
             "on_track": _race(d, "on_track"),
+            # As a runner writes them, for cards that show text (h:mm:ss).
+            "formatted": _duration_text(_race(d, "predicted_time_s")),
+            "goal_formatted": _duration_text(_race(d, "goal_time_s")),
         },
     ),
     CoachSensorDescription(
@@ -304,8 +326,38 @@ async def async_setup_entry(
     async_add_entities: AddConfigEntryEntitiesCallback,
 ) -> None:
     """Add the athlete's sensors."""
+    _forget_old_duration_units(hass, entry)
     coordinator = entry.runtime_data.coordinator
-    async_add_entities(CoachSensor(coordinator, description) for description in SENSORS)
+    async_add_entities(
+        [
+            *(CoachSensor(coordinator, description) for description in SENSORS),
+            BriefingSensor(entry),
+            LatestAnalysisSensor(entry),
+            RiskFlagsSensor(entry),
+        ]
+    )
+
+
+def _forget_old_duration_units(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> None:
+    """
+    Show the durations in seconds again where an older version suggested hours or minutes.
+
+    Home Assistant keeps a suggested unit in the registry for good, and converted states read
+    "0.569166666666667 h"; a unit the user picked is left alone.
+    """
+    registry = er.async_get(hass)
+    athlete = entry.unique_id or entry.entry_id
+    for key in DURATION_KEYS:
+        entity_id = registry.async_get_entity_id(SENSOR_DOMAIN, DOMAIN, f"{athlete}_{key}")
+        if entity_id is None or (registry_entry := registry.async_get(entity_id)) is None:
+            continue
+        private: Mapping[str, Any] = registry_entry.options.get(f"{SENSOR_DOMAIN}.private") or {}
+        if private.get("suggested_unit_of_measurement") in OLD_DURATION_UNITS:
+            registry.async_update_entity_options(
+                entity_id,
+                f"{SENSOR_DOMAIN}.private",
+                {"suggested_unit_of_measurement": UnitOfTime.SECONDS},
+            )
 
 
 class CoachSensor(CoachDynoEntity, SensorEntity):
@@ -349,6 +401,115 @@ class CoachSensor(CoachDynoEntity, SensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
         """Return extra context where a number alone is not enough."""
-        if self.entity_description.attr_fn is None:
+        attributes = {}
+        if self.entity_description.attr_fn is not None:
+            attributes = self.entity_description.attr_fn(self.coordinator.data)
+        if self.entity_description.is_pace:
+            # Decimal minutes suit graphs and automations; runners read m:ss.
+            value = self.entity_description.value_fn(self.coordinator.data)
+            pace = fmt_pace(value if isinstance(value, (int, float)) else None, ha_units(self.hass))
+            attributes["formatted"] = None if pace == "-" else pace
+        return attributes or None
+
+
+class CoachWordsSensor(CoachDynoEntity, SensorEntity):
+    """What the coach says, for the dashboard; the state says who said it (Gemini or offline)."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    # Long texts change daily: the recorder need not keep every one.
+    _unrecorded_attributes = frozenset({"text", "summary", "plan"})
+
+    def __init__(self, entry: CoachDynoConfigEntry, key: str) -> None:
+        """Attach the sensor to the athlete's coach."""
+        super().__init__(entry.runtime_data.coordinator, key)
+        self._attr_translation_key = key
+        self._attr_options = ["gemini", "offline"]
+        self._coach = entry.runtime_data.coach
+
+
+class BriefingSensor(CoachWordsSensor):
+    """Today's briefing: the one asked for today, else the offline coach's (free, no network)."""
+
+    def __init__(self, entry: CoachDynoConfigEntry) -> None:
+        """Create the briefing sensor."""
+        super().__init__(entry, "briefing")
+
+    @property
+    def native_value(self) -> str:
+        """Return who wrote today's briefing."""
+        return self._coach.todays_briefing(self.coordinator.data.snapshot).source
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the text and the 7-day plan."""
+        briefing = self._coach.todays_briefing(self.coordinator.data.snapshot)
+        return {"kind": briefing.kind, "text": briefing.text, "plan": plan_as_dicts(briefing.plan)}
+
+
+class LatestAnalysisSensor(CoachWordsSensor):
+    """The latest run's analysis: Gemini's once asked for, else the offline coach's."""
+
+    def __init__(self, entry: CoachDynoConfigEntry) -> None:
+        """Create the analysis sensor."""
+        super().__init__(entry, "latest_run_analysis")
+        self._analysis: Analysis | None = None
+        self._analyse()
+
+    def _analyse(self) -> None:
+        """Analyse the latest run once per update (finding similar runs reads the history)."""
+        snapshot = self.coordinator.data.snapshot
+        self._analysis = None
+        if (run := snapshot.latest_run) is not None:
+            activity = self.coordinator.store.activities.get(run.id)
+            similar = () if activity is None else self.coordinator.similar_runs(activity)
+            self._analysis = self._coach.latest_analysis(snapshot, run, similar)
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        """Analyse again: a new run, or Gemini's analysis of the latest one."""
+        self._analyse()
+        super()._handle_coordinator_update()
+
+    @property
+    def native_value(self) -> str | None:
+        """Return who analysed the latest run; unknown before the first run."""
+        return None if self._analysis is None else self._analysis.source
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        """Return the run and what the coach says about it."""
+        if (analysis := self._analysis) is None:
             return None
-        return self.entity_description.attr_fn(self.coordinator.data)
+        run = self.coordinator.data.snapshot.latest_run
+        return {
+            "activity_id": analysis.activity_id,
+            "name": None if run is None else run.name,
+            "summary": analysis.summary,
+            "text": analysis.text,
+        }
+
+
+class RiskFlagsSensor(CoachDynoEntity, SensorEntity):
+    """How many injury or overload flags the numbers raise, each said in the coach's words."""
+
+    _attr_translation_key = "risk_flags"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, entry: CoachDynoConfigEntry) -> None:
+        """Create the risk flags sensor."""
+        super().__init__(entry.runtime_data.coordinator, "risk_flags")
+        self._coach = entry.runtime_data.coach
+
+    @property
+    def native_value(self) -> int:
+        """Return the number of raised flags."""
+        return len(detect_risks(self.coordinator.data.snapshot))
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """Return the flags' codes and sentences."""
+        risks = detect_risks(self.coordinator.data.snapshot)
+        return {
+            "flags": [risk.code.value for risk in risks],
+            "messages": list(risk_messages(risks, self._coach.settings)),
+        }

@@ -30,7 +30,7 @@ from .const import (
     CONF_RACE_NAME,
     DOMAIN,
 )
-from .coordinator import CoachCoordinator, CoachDynoConfigEntry
+from .coordinator import CoachDynoConfigEntry
 from .sources.export import ExportPathError
 from .sources.local import async_read_user_path
 from .sources.strava import (
@@ -39,7 +39,7 @@ from .sources.strava import (
     StravaInactiveError,
     StravaRateLimitError,
 )
-from .training import Activity, similar_runs
+from .training import Activity
 
 ATTR_CONFIG_ENTRY_ID = "config_entry_id"
 ATTR_FULL = "full"
@@ -158,20 +158,13 @@ async def async_briefing(
     snapshot = coordinator.data.snapshot
     similar: tuple[Activity, ...] = ()
     if snapshot.latest_run and (latest := coordinator.store.activities.get(snapshot.latest_run.id)):
-        similar = _similar_runs(coordinator, latest)
+        similar = coordinator.similar_runs(latest)
     briefing = await async_coach_call(
         hass, entry, entry.runtime_data.coach.briefing(snapshot, kind, similar=similar)
     )
     # A briefing brings a new plan: the calendar shows it at once.
     coordinator.async_update_listeners()
     return briefing
-
-
-def _similar_runs(coordinator: CoachCoordinator, activity: Activity) -> tuple[Activity, ...]:
-    """Return the three past runs most like `activity`, which the coach compares it with."""
-    return similar_runs(
-        coordinator.store.activities.values(), activity, coordinator.data.profile, k=3
-    )
 
 
 @callback
@@ -247,12 +240,14 @@ def async_setup_services(hass: HomeAssistant) -> None:
             )
         # Heart-rate streams make the analysis (drift, time in zones); fetched now if still missing.
         activity = await coordinator.async_with_streams(activity)
-        similar = _similar_runs(coordinator, activity)
+        similar = coordinator.similar_runs(activity)
         analysis = await async_coach_call(
             hass,
             entry,
             entry.runtime_data.coach.analyze(coordinator.data.snapshot, activity, similar),
         )
+        # The dashboard shows Gemini's analysis of the latest run once there is one.
+        coordinator.async_update_listeners()
         return {"activity_id": activity.id, "name": activity.name, **analysis.as_dict()}
 
     async def generate_briefing(call: ServiceCall) -> ServiceResponse:

@@ -198,7 +198,8 @@ class Coach:
             self._memory = ConversationMemory.from_dict(memory)
             self._memory_data = memory
         self._on_memory_change = on_memory_change
-        self._latest_plan: tuple[PlannedWorkout, ...] = ()
+        self._latest_briefing: Briefing | None = None
+        self._offline_today: tuple[TrainingSnapshot, Briefing] | None = None
         self._last_source: Source | None = None
         self._last_error: str | None = None
         self._gemini_failing = False
@@ -226,7 +227,32 @@ class Coach:
     @property
     def latest_plan(self) -> tuple[PlannedWorkout, ...]:
         """The 7-day plan of the latest briefing (empty before the first one)."""
-        return self._latest_plan
+        return () if self._latest_briefing is None else self._latest_briefing.plan
+
+    def todays_briefing(self, snapshot: TrainingSnapshot) -> Briefing:
+        """
+        Return today's latest briefing, or the offline coach's morning briefing when none was asked.
+
+        Free and without a network call, so the dashboard always has words and a plan; the offline
+        one is written once per snapshot.
+        """
+        latest = self._latest_briefing
+        if latest is not None and latest.day == snapshot.today:
+            return latest
+        if self._offline_today is not None and self._offline_today[0] is snapshot:
+            return self._offline_today[1]
+        settings = self._settings
+        plan = offline.plan_week(snapshot, snapshot.today, settings)
+        briefing = self._briefing(
+            "morning",
+            snapshot=snapshot,
+            text=offline.morning_briefing(snapshot, plan, settings),
+            plan=plan,
+            source="offline",
+            model=None,
+        )
+        self._offline_today = (snapshot, briefing)
+        return briefing
 
     def update_settings(self, settings: CoachSettings) -> None:
         """Apply new settings; anything said under the old ones is forgotten."""
@@ -303,7 +329,7 @@ class Coach:
         # One call at a time, so two automations firing together still cost one LLM call.
         async with self._briefing_lock:
             if (cached := self._briefings.get(key)) is not None:
-                self._latest_plan = cached.plan
+                self._latest_briefing = cached
                 return cached
             start = snapshot.today + timedelta(days=0 if kind == "morning" else 1)
             baseline = plan_week(snapshot, start)
@@ -347,7 +373,7 @@ class Coach:
                 result = self._briefing(
                     kind, snapshot=snapshot, text=text, plan=plan, source="offline", model=None
                 )
-            self._latest_plan = result.plan
+            self._latest_briefing = result
             return result
 
     def _briefing(
@@ -392,17 +418,46 @@ class Coach:
 
         request = prompt.analysis_request(snapshot, summary, similar, settings)
         reply = await self._generate(request, parse)
-        source: Source = "offline"
-        model: str | None = None
-        adjustments: tuple[str, ...] = ()
-        if reply is not None:
-            content, source, model = reply.value, "gemini", reply.model
-            content, adjustments = offline.guarded_analysis(snapshot, content, settings)
-        else:
-            content = offline.analyze_run(snapshot, summary, similar, settings)
-        result = Analysis(
+        if reply is None:
+            return self._offline_analysis(snapshot, summary, similar)
+        content, adjustments = offline.guarded_analysis(snapshot, reply.value, self._settings)
+        result = self._analysis(
+            snapshot, summary, content, "gemini", reply.model, adjustments=adjustments
+        )
+        self._analyses[summary.id] = result
+        while len(self._analyses) > MAX_CACHED_ANALYSES:
+            self._analyses.popitem(last=False)
+        return result
+
+    def latest_analysis(
+        self, snapshot: TrainingSnapshot, run: RunSummary, similar: Sequence[PastRun] = ()
+    ) -> Analysis:
+        """Return Gemini's analysis of `run` if one was asked for, else the offline coach's (free)."""
+        if (cached := self._analyses.get(run.id)) is not None:
+            return cached
+        return self._offline_analysis(snapshot, run, similar)
+
+    def _offline_analysis(
+        self, snapshot: TrainingSnapshot, summary: RunSummary, similar: Sequence[PastRun]
+    ) -> Analysis:
+        """Let the offline coach analyse a run."""
+        content = offline.analyze_run(snapshot, summary, similar, self._settings)
+        return self._analysis(snapshot, summary, content, "offline", None)
+
+    def _analysis(
+        self,
+        snapshot: TrainingSnapshot,
+        summary: RunSummary,
+        content: AnalysisContent,
+        source: Source,
+        model: str | None,
+        *,
+        adjustments: tuple[str, ...] = (),
+    ) -> Analysis:
+        """Assemble an analysis result."""
+        return Analysis(
             activity_id=summary.id,
-            text=offline.analysis_message(content, settings, adjustments),
+            text=offline.analysis_message(content, self._settings, adjustments),
             adjustments=adjustments,
             summary=content.summary,
             went_well=content.went_well,
@@ -413,11 +468,6 @@ class Coach:
             model=model,
             quota_exhausted=self.quota_exhausted,
         )
-        if source == "gemini":
-            self._analyses[summary.id] = result
-            while len(self._analyses) > MAX_CACHED_ANALYSES:
-                self._analyses.popitem(last=False)
-        return result
 
     async def ask(
         self,
