@@ -21,7 +21,12 @@ import math
 from typing import TYPE_CHECKING, Final, Literal, Protocol
 
 from custom_components.coach_dyno.training import Activity, RunSummary, run_summary
-from custom_components.coach_dyno.training.plan import PLAN_DAYS, WorkoutType, race_pace
+from custom_components.coach_dyno.training.plan import (
+    PLAN_DAYS,
+    WorkoutType,
+    goal_beyond_fitness,
+    race_pace,
+)
 
 from .formatting import (
     count_noun,
@@ -350,9 +355,7 @@ def athlete_context(
     if snapshot.recent.today_runs:
         lines.append(f"Today's run is done: {km(snapshot.recent.today_km * 1000)} {unit}.")
     pace = race_pace(snapshot)
-    race = snapshot.race
-    goal = None if race is None else race.goal_pace_s_per_km
-    if goal is not None and pace is not None and pace > goal + 0.05:
+    if pace is not None and goal_beyond_fitness(snapshot, pace):
         lines.append(
             f"Goal pace beyond today's fitness: goal-pace work at {fmt_pace(pace, units)}, "
             "not faster; say so honestly."

@@ -614,12 +614,12 @@ def plan_week(snapshot: TrainingSnapshot, start: date) -> WeekPlan:
         easy_only=frozenset(easy_only),
         before_start_hard=before_hard,
         race_pace_s_per_km=pace,
-        goal_beyond_fitness=_goal_beyond_fitness(snapshot, pace),
+        goal_beyond_fitness=goal_beyond_fitness(snapshot, pace),
         paces=snapshot.paces,
     )
 
 
-def _goal_beyond_fitness(snapshot: TrainingSnapshot, pace: float | None) -> bool:
+def goal_beyond_fitness(snapshot: TrainingSnapshot, pace: float | None) -> bool:
     """Tell whether goal-pace work runs slower than the goal, because fitness is not there yet."""
     race = snapshot.race
     goal = None if race is None else race.goal_pace_s_per_km
