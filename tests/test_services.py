@@ -121,6 +121,7 @@ async def test_home_assistant_reads_services_yaml(
         ("analyze_activity", {}),
         ("generate_briefing", {}),
         ("ask_coach", {"question": "How am I doing?"}),
+        ("chat", {"message": "/race"}),
         ("clear_conversation", {}),
         ("set_race_goal", {"race_date": "2027-04-01", "distance_km": 42.195}),
     ],
