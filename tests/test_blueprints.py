@@ -18,11 +18,12 @@ import shutil
 from typing import Any, NamedTuple
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification as pn
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.components.blueprint.models import Blueprint
 from homeassistant.const import CONF_API_KEY, ENTITY_MATCH_ALL, STATE_ON
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, selector
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -133,6 +134,15 @@ def test_blueprint_selectors(name: str) -> None:
             _select(spec["selector"], spec["default"])
     assert inputs["telegram_chats"]["default"] == []
     assert inputs["chat_ids"]["default"] == []
+
+    # Any notify action (e-mail, a phone) and any integration's notify entities, both optional.
+    notify_entities = selector.selector(inputs["notify_entities"]["selector"])
+    assert isinstance(notify_entities, selector.EntitySelector)
+    assert notify_entities.config["filter"] == [{"domain": ["notify"]}]
+    assert isinstance(
+        selector.selector(inputs["notify_actions"]["selector"]), selector.TextSelector
+    )
+    assert inputs["notify_entities"]["default"] == inputs["notify_actions"]["default"] == []
 
 
 def test_blueprint_missing_input_definition_is_rejected() -> None:
@@ -712,3 +722,145 @@ async def test_conversation_caps_a_runaway_answer(
     words = " ".join(parts).split()
     assert words[-1] == "…"
     assert words[:-1] == ("run easy " * 4000).split()[: len(words) - 1]
+
+
+# ----- other channels: notify actions and notify entities --------------------------------------
+
+
+class Channels(NamedTuple):
+    """Two real notify channels besides Telegram, and what each received."""
+
+    # notify.persistent_notification, a notify action as notify.smtp_email or a phone's is.
+    notifications: list[tuple[str | None, str]]
+    # notify.file, a notify entity: the file integration writes each message to a file.
+    file_entity: str
+    file_path: Path
+
+    def file_messages(self) -> str:
+        """Return what the file holds, or "" before the first message."""
+        return self.file_path.read_text(encoding="utf-8") if self.file_path.exists() else ""
+
+
+@pytest.fixture
+async def channels(hass: HomeAssistant, config_dir: Path, telegram: Telegram) -> Channels:
+    """Set up the notify integration and a notify entity of the file integration."""
+    assert await async_setup_component(hass, "notify", {})
+    notifications: list[tuple[str | None, str]] = []
+
+    @callback
+    def _record(update_type: pn.UpdateType, changed: dict[str, pn.Notification]) -> None:
+        if update_type is pn.UpdateType.ADDED:
+            notifications.extend((item["title"], item["message"]) for item in changed.values())
+
+    pn.async_register_callback(hass, _record)
+    file_path = config_dir / "coach.log"
+    hass.config.allowlist_external_dirs = {str(config_dir)}
+    entry = MockConfigEntry(
+        domain="file",
+        version=2,
+        title="coach.log",
+        data={"platform": "notify", "file_path": str(file_path)},
+        options={"timestamp": False},
+    )
+    await setup_entry(hass, entry)
+    file_entity = er.async_get(hass).async_get_entity_id("notify", "file", entry.entry_id)
+    assert file_entity is not None
+    return Channels(notifications, file_entity, file_path)
+
+
+def _file_text(title: str, message: str) -> str:
+    """Return what the file integration writes for a first message: a header with the title."""
+    started = dt_util.utcnow().isoformat()
+    return f"{title} notifications (Log started: {started})\n{'-' * 80}\n{message}\n"
+
+
+async def test_morning_briefing_through_notify_channels(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    channels: Channels,
+    frozen_now: FrozenDateTimeFactory,
+) -> None:
+    """A notify action and a notify entity get the title and the briefing; Telegram gets nothing."""
+    moment = _next(6, 15)
+    await _setup_automation(
+        hass,
+        "morning_briefing.yaml",
+        {
+            "coach": loaded_demo.entry_id,
+            "briefings_switch": _switch(hass, loaded_demo),
+            "briefing_time": "06:15:00",
+            "notify_actions": ["notify.persistent_notification"],
+            "notify_entities": [channels.file_entity],
+        },
+    )
+
+    await _advance_to(hass, frozen_now, moment)
+    briefing = await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "morning"}
+    )
+    assert channels.notifications == [("Coach Dyno morning briefing", briefing["text"])]
+    assert channels.file_messages() == _file_text("Coach Dyno morning briefing", briefing["text"])
+    assert telegram.fake.messages == []
+
+
+async def test_weekly_report_by_telegram_and_a_notify_action(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    channels: Channels,
+    frozen_now: FrozenDateTimeFactory,
+) -> None:
+    """Telegram still works beside a notify action written without "notify."; the file gets nothing."""
+    sunday = _next(19, 0, weekday=6)
+    await _setup_automation(
+        hass,
+        "weekly_report.yaml",
+        {
+            "coach": loaded_demo.entry_id,
+            "briefings_switch": _switch(hass, loaded_demo),
+            "chat_ids": [str(RUNNER_CHAT)],
+            "notify_actions": ["persistent_notification"],
+            "title": "Your week",
+        },
+    )
+
+    # Through Saturday's 19:00 first, so that no late Saturday trigger fires after midnight.
+    await _advance_to(hass, frozen_now, sunday - timedelta(days=1))
+    assert channels.notifications == []
+    await _advance_to(hass, frozen_now, sunday)
+    report = await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "weekly"}
+    )
+    assert channels.notifications == [("Your week", report["text"])]
+    assert _texts(telegram.fake) == {RUNNER_CHAT: f"Your week\n{report['text']}"}
+    assert channels.file_messages() == ""
+
+
+async def test_post_run_analysis_to_a_notify_entity(
+    hass: HomeAssistant,
+    athlete: MockConfigEntry,
+    strava: FakeStrava,
+    telegram: Telegram,
+    channels: Channels,
+) -> None:
+    """A new run's analysis reaches a notify entity under the run's name, and nothing else."""
+    await _setup_automation(
+        hass,
+        "post_run_analysis.yaml",
+        {
+            "coach": athlete.entry_id,
+            "briefings_switch": _switch(hass, athlete),
+            "notify_entities": [channels.file_entity],
+        },
+    )
+    run = await _upload(hass, strava, athlete, sport_type="Run", type="Run", name="Tempo Tuesday")
+
+    analysis = await call_action(
+        hass, "analyze_activity", {"config_entry_id": athlete.entry_id, "activity_id": run["id"]}
+    )
+    title = "Post-run analysis: Tempo Tuesday"
+    assert channels.file_messages().endswith(f"{'-' * 80}\n{analysis['text']}\n")
+    assert channels.file_messages().startswith(f"{title} notifications (Log started: ")
+    assert channels.notifications == []
+    assert telegram.fake.messages == []
