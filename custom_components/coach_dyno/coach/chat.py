@@ -115,10 +115,10 @@ def split_message(
 
 def _cut_at(message: str, budget: int) -> int:
     """Return where to cut `message` so the part before fits in `budget` UTF-16 units."""
-    window = message[:budget]
-    while (excess := utf16_length(window) - budget) > 0:
-        window = window[:-excess]
-    size = len(window)
+    size = min(len(message), budget)
+    while (excess := utf16_length(message[:size]) - budget) > 0:
+        # A character is one or two units: dropping half the excess overshoots by one at most.
+        size -= (excess + 1) // 2
     for separator in ("\n\n", "\n", " "):
         # A separator may start right after the window: the part then ends the window exactly.
         at = message.rfind(separator, size // 2, size + len(separator))
