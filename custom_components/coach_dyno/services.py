@@ -10,6 +10,7 @@ from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import (
+    Context,
     HomeAssistant,
     ServiceCall,
     ServiceResponse,
@@ -212,7 +213,11 @@ async def async_analysis(
 
 
 async def async_chat_reply(
-    hass: HomeAssistant, entry: CoachDynoConfigEntry, call: ServiceCall
+    hass: HomeAssistant,
+    entry: CoachDynoConfigEntry,
+    message: str,
+    conversation_id: str | None,
+    context: Context,
 ) -> str:
     """
     Answer a chat message: a command, or a question asked in the chat's own conversation.
@@ -221,16 +226,11 @@ async def async_chat_reply(
     """
     coach = entry.runtime_data.coach
     snapshot = entry.runtime_data.coordinator.data.snapshot
-    message: str = call.data[ATTR_MESSAGE]
     command = parse_command(message)
     try:
         if command is None:
-            answer = await async_coach_call(
-                hass,
-                entry,
-                coach.ask(snapshot, message, conversation_id=call.data.get(ATTR_CONVERSATION_ID)),
-            )
-            return answer.text
+            ask = coach.ask(snapshot, message, conversation_id=conversation_id)
+            return (await async_coach_call(hass, entry, ask)).text
         if command in ("briefing", "week"):
             kind: BriefingKind = "morning" if command == "briefing" else "weekly"
             return (await async_briefing(hass, entry, kind)).text
@@ -246,7 +246,7 @@ async def async_chat_reply(
     if command == "race":
         return offline.race_report(snapshot, coach.settings)
     if command in ("pause", "resume"):
-        await _async_switch_briefings(hass, entry, on=command == "resume", call=call)
+        await _async_switch_briefings(hass, entry, on=command == "resume", context=context)
         return text("paused" if command == "pause" else "resumed", coach.settings)
     help_text = text("help", coach.settings)
     if command in COMMANDS:
@@ -255,7 +255,7 @@ async def async_chat_reply(
 
 
 async def _async_switch_briefings(
-    hass: HomeAssistant, entry: CoachDynoConfigEntry, *, on: bool, call: ServiceCall
+    hass: HomeAssistant, entry: CoachDynoConfigEntry, *, on: bool, context: Context
 ) -> None:
     """Turn the athlete's "Briefings enabled" switch on or off, as its owner would."""
     entity_id = er.async_get(hass).async_get_entity_id(
@@ -266,7 +266,7 @@ async def _async_switch_briefings(
         SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
         {ATTR_ENTITY_ID: entity_id},
         blocking=True,
-        context=call.context,
+        context=context,
     )
 
 
@@ -345,7 +345,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         return (await async_coach_call(hass, entry, ask)).as_dict()
 
     async def chat(call: ServiceCall) -> ServiceResponse:
-        reply = await async_chat_reply(hass, _entry(hass, call), call)
+        reply = await async_chat_reply(
+            hass,
+            _entry(hass, call),
+            call.data[ATTR_MESSAGE],
+            call.data.get(ATTR_CONVERSATION_ID),
+            call.context,
+        )
         messages: list[JsonValueType] = [*split_message(reply, call.data[ATTR_MAX_LENGTH])]
         return {"messages": messages}
 
