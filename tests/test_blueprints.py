@@ -608,10 +608,14 @@ async def test_conversation_answers_a_question_with_the_chat_s_memory(
 async def test_conversation_ignores_other_chats(
     hass: HomeAssistant, loaded_demo: MockConfigEntry, telegram: Telegram
 ) -> None:
-    """A chat not on the list gets nothing, for a question or a command, and the coach is not asked."""
+    """A chat not on the list gets nothing, nor does an empty message; the coach is not asked."""
     automation = await _setup_conversation(hass, loaded_demo)
     assert await _say(hass, telegram, CLUB_CHAT, "How far did I run this week?") == []
     assert await _say(hass, telegram, CLUB_CHAT, "/pause") == []
+    # A sticker from the runner's own chat has no text: nothing to answer.
+    event_type, sticker = _telegram_event(hass, RUNNER_CHAT, "")
+    hass.bus.async_fire(event_type, {**sticker, "text": None})
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert telegram.fake.messages == []
     assert _last_triggered(hass, automation) is None
     assert hass.states.get(_switch(hass, loaded_demo)).state == STATE_ON  # type: ignore[union-attr]
