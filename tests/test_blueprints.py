@@ -18,11 +18,12 @@ import shutil
 from typing import Any, NamedTuple
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components import persistent_notification as pn
 from homeassistant.components.automation.config import AUTOMATION_BLUEPRINT_SCHEMA
 from homeassistant.components.automation.helpers import async_get_blueprints
 from homeassistant.components.blueprint.models import Blueprint
-from homeassistant.const import ENTITY_MATCH_ALL, STATE_ON
-from homeassistant.core import HomeAssistant
+from homeassistant.const import CONF_API_KEY, ENTITY_MATCH_ALL, STATE_ON
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import entity_registry as er, selector
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
@@ -34,16 +35,22 @@ from pytest_homeassistant_custom_component.common import (
 )
 import voluptuous as vol
 
+from custom_components.coach_dyno.coach import DEFAULT_MODEL, Units
+from custom_components.coach_dyno.coach.formatting import fmt_distance, fmt_duration
 from custom_components.coach_dyno.const import DOMAIN
-from tests.conftest import call_action, setup_entry
+from tests.conftest import GEMINI_KEY, call_action, demo_config_entry, setup_entry
+from tests.fakes.gemini import FakeGemini, text_reply
 from tests.fakes.strava import FakeStrava
 from tests.fakes.telegram import FakeTelegram
-from tests.telegram import async_setup_telegram
+from tests.telegram import CONFIG_ENTRIES, async_setup_telegram
 
 ROOT = Path(__file__).resolve().parent.parent
 BLUEPRINT_DIR = ROOT / "blueprints" / "automation" / "coach_dyno"
 MANIFEST = ROOT / "custom_components" / "coach_dyno" / "manifest.json"
-BLUEPRINT_NAMES = ("morning_briefing.yaml", "post_run_analysis.yaml", "weekly_report.yaml")
+# The blueprints that send the coach's news out, and the one that lets Telegram talk back.
+SENDING_BLUEPRINTS = ("morning_briefing.yaml", "post_run_analysis.yaml", "weekly_report.yaml")
+CONVERSATION = "telegram_conversation.yaml"
+BLUEPRINT_NAMES = (*SENDING_BLUEPRINTS, CONVERSATION)
 
 RUNNER_CHAT = 123456789
 CLUB_CHAT = -1001234567890
@@ -81,7 +88,7 @@ def _select(config: dict[str, Any], value: Any) -> Any:
 
 
 def test_blueprint_set() -> None:
-    """The three documented blueprints, and nothing else, ship in the blueprint folder."""
+    """The four documented blueprints, and nothing else, ship in the blueprint folder."""
     assert sorted(p.name for p in BLUEPRINT_DIR.glob("*.yaml")) == sorted(BLUEPRINT_NAMES)
 
 
@@ -100,7 +107,7 @@ def test_blueprint_metadata(name: str) -> None:
     assert metadata["source_url"] == f"{repo}/blob/main/blueprints/automation/coach_dyno/{name}"
 
 
-@pytest.mark.parametrize("name", BLUEPRINT_NAMES)
+@pytest.mark.parametrize("name", SENDING_BLUEPRINTS)
 def test_blueprint_selectors(name: str) -> None:
     """The athlete, switch and chat inputs use selectors narrowed to Coach Dyno and Telegram."""
     inputs = _load(name).inputs
@@ -127,6 +134,15 @@ def test_blueprint_selectors(name: str) -> None:
             _select(spec["selector"], spec["default"])
     assert inputs["telegram_chats"]["default"] == []
     assert inputs["chat_ids"]["default"] == []
+
+    # Any notify action (e-mail, a phone) and any integration's notify entities, both optional.
+    notify_entities = selector.selector(inputs["notify_entities"]["selector"])
+    assert isinstance(notify_entities, selector.EntitySelector)
+    assert notify_entities.config["filter"] == [{"domain": ["notify"]}]
+    assert isinstance(
+        selector.selector(inputs["notify_actions"]["selector"]), selector.TextSelector
+    )
+    assert inputs["notify_entities"]["default"] == inputs["notify_actions"]["default"] == []
 
 
 def test_blueprint_missing_input_definition_is_rejected() -> None:
@@ -512,3 +528,343 @@ async def test_post_run_analysis_edits_are_not_analysed(
     await call_action(hass, "harvest", {"config_entry_id": athlete.entry_id, "full": True})
     await hass.async_block_till_done()
     assert len(telegram.fake.messages) == 1
+
+
+# ----- the Telegram conversation ----------------------------------------------------------------
+
+
+def _telegram_event(hass: HomeAssistant, chat_id: int, text: str) -> tuple[str, dict[str, Any]]:
+    """Return the event telegram_bot fires for a message from `chat_id`, shaped as this release does."""
+    data: dict[str, Any] = {
+        "message_id": 17,
+        "chat_id": chat_id,
+        "date": dt_util.utcnow(),
+        "message_thread_id": None,
+        "user_id": abs(chat_id),
+        "from_first": CHATS.get(chat_id, "Someone"),
+        "from_last": None,
+    }
+    if text.startswith("/"):
+        command, *args = text.split()
+        event_type, data = "telegram_command", {**data, "command": command, "args": args}
+    else:
+        event_type, data = "telegram_text", {**data, "text": text}
+    if CONFIG_ENTRIES:
+        # Since config entries every event names the bot that heard it.
+        (bot,) = hass.config_entries.async_entries("telegram_bot")
+        data["bot"] = {"config_entry_id": bot.entry_id, "id": 7_301_234_567}
+    return event_type, data
+
+
+async def _say(hass: HomeAssistant, telegram: Telegram, chat_id: int, text: str) -> list[str]:
+    """Write to the bot from a chat as Telegram would; return the texts the chat got back."""
+    before = len(telegram.fake.messages)
+    event_type, data = _telegram_event(hass, chat_id, text)
+    hass.bus.async_fire(event_type, data)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    replies = telegram.fake.messages[before:]
+    assert all(reply["chat_id"] == chat_id for reply in replies), replies
+    # Plain text: whatever the bot's parse mode, Telegram never reads the coach's words as markup.
+    assert all(reply["parse_mode"] in (None, "plain_text") for reply in replies), replies
+    return [reply["text"] for reply in replies]
+
+
+async def _setup_conversation(hass: HomeAssistant, entry: MockConfigEntry) -> str:
+    """Let the runner's chat, and only that one, talk to the coach."""
+    return await _setup_automation(
+        hass, CONVERSATION, {"coach": entry.entry_id, "chat_ids": [str(RUNNER_CHAT)]}
+    )
+
+
+def test_conversation_blueprint_inputs() -> None:
+    """The conversation asks for the athlete and the chats allowed to talk, nothing else."""
+    inputs = _load(CONVERSATION).inputs
+    assert set(inputs) == {"coach", "chat_ids"}
+    assert _select(inputs["chat_ids"]["selector"], [str(CLUB_CHAT)]) == [str(CLUB_CHAT)]
+
+
+async def test_conversation_answers_a_question_with_the_chat_s_memory(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, telegram: Telegram
+) -> None:
+    """A question gets the coach's answer in the same chat, and the chat keeps its own memory."""
+    await _setup_conversation(hass, loaded_demo)
+    coach = loaded_demo.runtime_data.coach
+    snapshot = loaded_demo.runtime_data.coordinator.data.snapshot
+
+    [answer] = await _say(hass, telegram, RUNNER_CHAT, "How far did I run this week?")
+    assert fmt_distance(snapshot.volume.this_week.distance_m, Units.METRIC) in answer
+    [follow_up] = await _say(hass, telegram, RUNNER_CHAT, "And then?")
+
+    memory = coach.conversation(f"telegram_{RUNNER_CHAT}")
+    assert [(turn.question, turn.answer) for turn in memory] == [
+        ("How far did I run this week?", answer),
+        ("And then?", follow_up),
+    ]
+    # The follow-up continued the distance topic, and the default conversation was left alone.
+    assert fmt_distance(snapshot.volume.this_week.distance_m, Units.METRIC) in follow_up
+    assert len(coach.memory) == 0
+
+
+async def test_conversation_ignores_other_chats(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, telegram: Telegram
+) -> None:
+    """A chat not on the list gets nothing, nor does an empty message; the coach is not asked."""
+    automation = await _setup_conversation(hass, loaded_demo)
+    assert await _say(hass, telegram, CLUB_CHAT, "How far did I run this week?") == []
+    assert await _say(hass, telegram, CLUB_CHAT, "/pause") == []
+    # A sticker from the runner's own chat has no text: nothing to answer.
+    event_type, sticker = _telegram_event(hass, RUNNER_CHAT, "")
+    hass.bus.async_fire(event_type, {**sticker, "text": None})
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert telegram.fake.messages == []
+    assert _last_triggered(hass, automation) is None
+    assert hass.states.get(_switch(hass, loaded_demo)).state == STATE_ON  # type: ignore[union-attr]
+    assert len(loaded_demo.runtime_data.coach.conversation(f"telegram_{CLUB_CHAT}")) == 0
+
+
+async def test_conversation_commands(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, telegram: Telegram
+) -> None:
+    """Each command answers with what the coach's actions and numbers say."""
+    await _setup_conversation(hass, loaded_demo)
+    entry_id = loaded_demo.entry_id
+    coach = loaded_demo.runtime_data.coach
+    snapshot = loaded_demo.runtime_data.coordinator.data.snapshot
+
+    [briefing] = await _say(hass, telegram, RUNNER_CHAT, "/briefing")
+    morning = await call_action(hass, "generate_briefing", {"config_entry_id": entry_id})
+    assert briefing == morning["text"]
+
+    [week] = await _say(hass, telegram, RUNNER_CHAT, "/week")
+    weekly = await call_action(
+        hass, "generate_briefing", {"config_entry_id": entry_id, "kind": "weekly"}
+    )
+    assert week == weekly["text"]
+
+    [last] = await _say(hass, telegram, RUNNER_CHAT, "/last")
+    analysis = await call_action(hass, "analyze_activity", {"config_entry_id": entry_id})
+    assert last == f"{analysis['name']}\n\n{analysis['text']}"
+
+    [plan] = await _say(hass, telegram, RUNNER_CHAT, "/plan")
+    lines = plan.splitlines()
+    assert lines[0] == "Your next 7 days:"
+    workouts = coach.todays_briefing(snapshot).plan
+    assert len(lines) == 1 + len(workouts) == 8
+    for line, workout in zip(lines[1:], workouts, strict=True):
+        assert line.startswith(f"- {workout.date:%a} {workout.title}")
+        assert line.endswith(workout.description)
+
+    [race] = await _say(hass, telegram, RUNNER_CHAT, "/race")
+    assert snapshot.race is not None
+    assert snapshot.race.predicted_time_s is not None
+    assert race.startswith(f"Autumn Half in {snapshot.race.days_to_race} days")
+    assert f"Predicted {fmt_duration(snapshot.race.predicted_time_s)}" in race
+    assert "goal 1:45:00" in race
+
+    switch = _switch(hass, loaded_demo)
+    assert await _say(hass, telegram, RUNNER_CHAT, "/pause") == [
+        "Scheduled briefings are paused. Send /resume to get them again."
+    ]
+    assert hass.states.get(switch).state == "off"  # type: ignore[union-attr]
+    assert await _say(hass, telegram, RUNNER_CHAT, "/resume") == [
+        "Scheduled briefings are back on."
+    ]
+    assert hass.states.get(switch).state == STATE_ON  # type: ignore[union-attr]
+
+    [help_text] = await _say(hass, telegram, RUNNER_CHAT, "/help")
+    for command in ("briefing", "week", "last", "plan", "race", "pause", "resume", "help"):
+        assert f"\n/{command} - " in help_text
+    # Telegram's /start (a new chat) and a command addressed to the bot in a group get the same.
+    assert await _say(hass, telegram, RUNNER_CHAT, "/start") == [help_text]
+    assert await _say(hass, telegram, RUNNER_CHAT, "/help@coach_dyno_test_bot") == [help_text]
+    assert await _say(hass, telegram, RUNNER_CHAT, "/dance now") == [
+        f"I do not know the command /dance.\n\n{help_text}"
+    ]
+    # Commands are not questions: the chat's conversation holds none of them.
+    assert len(coach.conversation(f"telegram_{RUNNER_CHAT}")) == 0
+
+
+async def test_conversation_splits_a_long_answer(
+    hass: HomeAssistant, gemini: FakeGemini, frozen_now: FrozenDateTimeFactory, telegram: Telegram
+) -> None:
+    """An answer over Telegram's limit comes as several messages, nothing lost, markup untouched."""
+    gemini.valid_keys.add(GEMINI_KEY)
+    entry = demo_config_entry({CONF_API_KEY: GEMINI_KEY})
+    await setup_entry(hass, entry)
+    await _setup_conversation(hass, entry)
+    paragraphs = [
+        f"Week {week}: tempo_run *steady* at 4:50/km, then " + "easy running " * 60
+        for week in range(1, 13)
+    ]
+    long_answer = "\n\n".join(paragraphs)
+    assert 8192 < len(long_answer) < 3 * 4096
+    gemini.queue(DEFAULT_MODEL, text_reply(long_answer))
+
+    parts = await _say(hass, telegram, RUNNER_CHAT, "Plan my next three months, week by week")
+
+    assert len(parts) == 3
+    assert all(len(part) <= 4096 for part in parts)
+    assert " ".join(parts).split() == long_answer.split()
+    # Cut between paragraphs, not inside one.
+    assert all(part.endswith("easy running") for part in parts[:-1])
+
+
+async def test_conversation_caps_a_runaway_answer(
+    hass: HomeAssistant, gemini: FakeGemini, frozen_now: FrozenDateTimeFactory, telegram: Telegram
+) -> None:
+    """An answer longer than five messages stops after the fifth, which says it was cut."""
+    gemini.valid_keys.add(GEMINI_KEY)
+    entry = demo_config_entry({CONF_API_KEY: GEMINI_KEY})
+    await setup_entry(hass, entry)
+    await _setup_conversation(hass, entry)
+    gemini.queue(DEFAULT_MODEL, text_reply("run easy " * 4000))
+
+    parts = await _say(hass, telegram, RUNNER_CHAT, "Tell me everything")
+
+    assert len(parts) == 5
+    assert all(len(part) <= 4096 for part in parts)
+    words = " ".join(parts).split()
+    assert words[-1] == "…"
+    assert words[:-1] == ("run easy " * 4000).split()[: len(words) - 1]
+
+
+# ----- other channels: notify actions and notify entities --------------------------------------
+
+
+class Channels(NamedTuple):
+    """Two real notify channels besides Telegram, and what each received."""
+
+    # notify.persistent_notification, a notify action as notify.smtp_email or a phone's is.
+    notifications: list[tuple[str | None, str]]
+    # notify.file, a notify entity: the file integration writes each message to a file.
+    file_entity: str
+    file_path: Path
+
+    def file_messages(self) -> str:
+        """Return what the file holds, or "" before the first message."""
+        return self.file_path.read_text(encoding="utf-8") if self.file_path.exists() else ""
+
+
+@pytest.fixture
+async def channels(hass: HomeAssistant, config_dir: Path, telegram: Telegram) -> Channels:
+    """Set up the notify integration and a notify entity of the file integration."""
+    assert await async_setup_component(hass, "notify", {})
+    notifications: list[tuple[str | None, str]] = []
+
+    @callback
+    def _record(update_type: pn.UpdateType, changed: dict[str, pn.Notification]) -> None:
+        if update_type is pn.UpdateType.ADDED:
+            notifications.extend((item["title"], item["message"]) for item in changed.values())
+
+    pn.async_register_callback(hass, _record)
+    file_path = config_dir / "coach.log"
+    hass.config.allowlist_external_dirs = {str(config_dir)}
+    entry = MockConfigEntry(
+        domain="file",
+        version=2,
+        title="coach.log",
+        data={"platform": "notify", "file_path": str(file_path)},
+        options={"timestamp": False},
+    )
+    await setup_entry(hass, entry)
+    file_entity = er.async_get(hass).async_get_entity_id("notify", "file", entry.entry_id)
+    assert file_entity is not None
+    return Channels(notifications, file_entity, file_path)
+
+
+def _file_text(title: str, message: str) -> str:
+    """Return what the file integration writes for a first message: a header with the title."""
+    started = dt_util.utcnow().isoformat()
+    return f"{title} notifications (Log started: {started})\n{'-' * 80}\n{message}\n"
+
+
+async def test_morning_briefing_through_notify_channels(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    channels: Channels,
+    frozen_now: FrozenDateTimeFactory,
+) -> None:
+    """A notify action and a notify entity get the title and the briefing; Telegram gets nothing."""
+    moment = _next(6, 15)
+    await _setup_automation(
+        hass,
+        "morning_briefing.yaml",
+        {
+            "coach": loaded_demo.entry_id,
+            "briefings_switch": _switch(hass, loaded_demo),
+            "briefing_time": "06:15:00",
+            "notify_actions": ["notify.persistent_notification"],
+            "notify_entities": [channels.file_entity],
+        },
+    )
+
+    await _advance_to(hass, frozen_now, moment)
+    briefing = await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "morning"}
+    )
+    assert channels.notifications == [("Coach Dyno morning briefing", briefing["text"])]
+    assert channels.file_messages() == _file_text("Coach Dyno morning briefing", briefing["text"])
+    assert telegram.fake.messages == []
+
+
+async def test_weekly_report_by_telegram_and_a_notify_action(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    telegram: Telegram,
+    channels: Channels,
+    frozen_now: FrozenDateTimeFactory,
+) -> None:
+    """Telegram still works beside a notify action written without "notify."; the file gets nothing."""
+    sunday = _next(19, 0, weekday=6)
+    await _setup_automation(
+        hass,
+        "weekly_report.yaml",
+        {
+            "coach": loaded_demo.entry_id,
+            "briefings_switch": _switch(hass, loaded_demo),
+            "chat_ids": [str(RUNNER_CHAT)],
+            "notify_actions": ["persistent_notification"],
+            "title": "Your week",
+        },
+    )
+
+    # Through Saturday's 19:00 first, so that no late Saturday trigger fires after midnight.
+    await _advance_to(hass, frozen_now, sunday - timedelta(days=1))
+    assert channels.notifications == []
+    await _advance_to(hass, frozen_now, sunday)
+    report = await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "weekly"}
+    )
+    assert channels.notifications == [("Your week", report["text"])]
+    assert _texts(telegram.fake) == {RUNNER_CHAT: f"Your week\n{report['text']}"}
+    assert channels.file_messages() == ""
+
+
+async def test_post_run_analysis_to_a_notify_entity(
+    hass: HomeAssistant,
+    athlete: MockConfigEntry,
+    strava: FakeStrava,
+    telegram: Telegram,
+    channels: Channels,
+) -> None:
+    """A new run's analysis reaches a notify entity under the run's name, and nothing else."""
+    await _setup_automation(
+        hass,
+        "post_run_analysis.yaml",
+        {
+            "coach": athlete.entry_id,
+            "briefings_switch": _switch(hass, athlete),
+            "notify_entities": [channels.file_entity],
+        },
+    )
+    run = await _upload(hass, strava, athlete, sport_type="Run", type="Run", name="Tempo Tuesday")
+
+    analysis = await call_action(
+        hass, "analyze_activity", {"config_entry_id": athlete.entry_id, "activity_id": run["id"]}
+    )
+    title = "Post-run analysis: Tempo Tuesday"
+    assert channels.file_messages().endswith(f"{'-' * 80}\n{analysis['text']}\n")
+    assert channels.file_messages().startswith(f"{title} notifications (Log started: ")
+    assert channels.notifications == []
+    assert telegram.fake.messages == []

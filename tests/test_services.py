@@ -121,6 +121,7 @@ async def test_home_assistant_reads_services_yaml(
         ("analyze_activity", {}),
         ("generate_briefing", {}),
         ("ask_coach", {"question": "How am I doing?"}),
+        ("chat", {"message": "/race"}),
         ("clear_conversation", {}),
         ("set_race_goal", {"race_date": "2027-04-01", "distance_km": 42.195}),
     ],
@@ -704,6 +705,76 @@ async def test_question_must_be_sensible(
             hass, "ask_coach", {"config_entry_id": loaded_demo.entry_id, "question": question}
         )
     assert len(loaded_demo.runtime_data.coach.memory) == 0
+
+
+async def test_conversations_by_id(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """Each conversation id has its own memory, cleared on its own, and saved with the others."""
+    coach = loaded_demo.runtime_data.coach
+    ask = {"config_entry_id": loaded_demo.entry_id}
+    await call_action(hass, "ask_coach", {**ask, "question": "How far?", "conversation_id": "a"})
+    await call_action(hass, "ask_coach", {**ask, "question": "My form?", "conversation_id": "b"})
+    await call_action(hass, "ask_coach", {**ask, "question": "And my race?"})
+    assert [turn.question for turn in coach.conversation("a")] == ["How far?"]
+    assert [turn.question for turn in coach.conversation("b")] == ["My form?"]
+    assert [turn.question for turn in coach.memory] == ["And my race?"]
+
+    await _run(hass, "clear_conversation", {**ask, "conversation_id": "a"})
+    assert len(coach.conversation("a")) == 0
+    assert len(coach.conversation("b")) == 1
+    assert len(coach.memory) == 1
+
+    with pytest.raises(vol.Invalid, match="length of value must be"):
+        await call_action(
+            hass, "ask_coach", {**ask, "question": "Hi", "conversation_id": "x" * 101}
+        )
+
+
+async def test_chat_in_vietnamese_and_shorter_messages(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """The chat speaks the coach's language and cuts replies to the length it is given."""
+    hass.config_entries.async_update_entry(
+        loaded_demo, options={**loaded_demo.options, "language": "vi"}
+    )
+    await hass.async_block_till_done()
+    chat = {"config_entry_id": loaded_demo.entry_id}
+    reply = await call_action(hass, "chat", {**chat, "message": "/help"})
+    [help_text] = reply["messages"]
+    assert help_text.startswith("Tôi là Coach Dyno")
+    assert (await call_action(hass, "chat", {**chat, "message": "/pause"}))["messages"] == [
+        "Đã tạm dừng các bản tin định kỳ. Gửi /resume để nhận lại."
+    ]
+
+    short = await call_action(hass, "chat", {**chat, "message": "/help", "max_length": 100})
+    assert len(short["messages"]) > 1
+    assert all(len(part) <= 100 for part in short["messages"])
+    assert " ".join(short["messages"]).split() == help_text.split()
+    with pytest.raises(vol.Invalid, match="value must be at least 100"):
+        await call_action(hass, "chat", {**chat, "message": "/help", "max_length": 99})
+
+
+async def test_chat_says_what_the_coach_cannot_do(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """A chat has no error dialog: a coach failure is answered in words."""
+    chat = {"config_entry_id": loaded_demo.entry_id}
+    with patch.object(
+        loaded_demo.runtime_data.coach, "ask", side_effect=CoachUnavailableError("down")
+    ):
+        reply = await call_action(hass, "chat", {**chat, "message": "How am I doing?"})
+    assert reply == {"messages": ["The coach cannot answer right now; please try again later."]}
+
+
+@pytest.mark.usefixtures("credentials", "no_push")
+async def test_chat_last_run_without_runs(
+    hass: HomeAssistant, strava: FakeStrava, strava_entry: MockConfigEntry
+) -> None:
+    """/last on a fresh account says there is no run yet, where the action would refuse."""
+    await setup_entry(hass, strava_entry)
+    reply = await call_action(
+        hass, "chat", {"config_entry_id": strava_entry.entry_id, "message": "/last"}
+    )
+    assert reply == {"messages": ["No runs recorded yet."]}
 
 
 # ----- set_race_goal ----------------------------------------------------------------------------

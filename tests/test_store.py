@@ -428,6 +428,37 @@ async def test_unload_writes_the_pending_conversation(
 
 
 @pytest.mark.usefixtures("prepared")
+async def test_each_chat_s_conversation_survives_a_restart(
+    hass: HomeAssistant,
+    strava: FakeStrava,
+    strava_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+) -> None:
+    """A chat's conversation is written with the others and is there again after a reload."""
+    strava.generate(10)
+    await setup_entry(hass, strava_entry)
+    question = {"config_entry_id": strava_entry.entry_id, "question": "How far did I run?"}
+    await hass.services.async_call(
+        DOMAIN,
+        "ask_coach",
+        {**question, "conversation_id": "telegram_42"},
+        blocking=True,
+        return_response=True,
+    )
+    assert await hass.config_entries.async_unload(strava_entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[CONVERSATION_KEY]["data"]
+    assert stored["turns"] == []
+    assert stored["conversations"]["telegram_42"]["turns"][0]["q"] == "How far did I run?"
+
+    assert await hass.config_entries.async_setup(strava_entry.entry_id)
+    await hass.async_block_till_done()
+    coach = strava_entry.runtime_data.coach
+    assert [turn.question for turn in coach.conversation("telegram_42")] == ["How far did I run?"]
+    assert len(coach.memory) == 0
+
+
+@pytest.mark.usefixtures("prepared")
 async def test_newer_minor_version_loads_as_it_is(
     hass: HomeAssistant,
     strava: FakeStrava,

@@ -98,7 +98,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
         api_key=entry.data.get(CONF_API_KEY),
         executor=hass.async_add_executor_job,
         memory=await conversation.async_load(),
-        on_memory_change=lambda memory: conversation.schedule_save(memory.as_dict()),
+        on_memory_change=conversation.schedule_save,
     )
     # A pending write must not outlive the entry (it would bring back a removed entry's file).
     entry.async_on_unload(conversation.async_flush)

@@ -1,4 +1,4 @@
-"""Actions: harvest, import, analyse, brief, ask, and set the race goal."""
+"""Actions: harvest, import, analyse, brief, ask, chat, and set the race goal."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Any, Protocol, cast
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
 from homeassistant.core import (
+    Context,
     HomeAssistant,
     ServiceCall,
     ServiceResponse,
@@ -16,12 +18,14 @@ from homeassistant.core import (
     callback,
 )
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError, Unauthorized
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, entity_registry as er
 from homeassistant.util import dt as dt_util
+from homeassistant.util.json import JsonValueType
 import voluptuous as vol
 
 from . import repairs
-from .coach import Briefing, BriefingKind, CoachAuthError, CoachError
+from .coach import Analysis, Briefing, BriefingKind, CoachAuthError, CoachError, offline
+from .coach.chat import COMMANDS, TELEGRAM_MAX_LENGTH, parse_command, split_message, text
 from .config_flow import CONF_REAUTH_REASON, REAUTH_GEMINI
 from .const import (
     CONF_GOAL_TIME,
@@ -51,6 +55,9 @@ ATTR_RACE_DATE = "race_date"
 ATTR_DISTANCE_KM = "distance_km"
 ATTR_GOAL_TIME = "goal_time"
 ATTR_NAME = "name"
+ATTR_CONVERSATION_ID = "conversation_id"
+ATTR_MESSAGE = "message"
+ATTR_MAX_LENGTH = "max_length"
 
 ENTRY_SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY_ID): cv.string})
 HARVEST_SCHEMA = ENTRY_SCHEMA.extend({vol.Optional(ATTR_FULL, default=False): cv.boolean})
@@ -59,8 +66,19 @@ ANALYZE_SCHEMA = ENTRY_SCHEMA.extend({vol.Optional(ATTR_ACTIVITY_ID): vol.Coerce
 BRIEFING_SCHEMA = ENTRY_SCHEMA.extend(
     {vol.Optional(ATTR_KIND, default="morning"): vol.In(["morning", "weekly"])}
 )
-ASK_SCHEMA = ENTRY_SCHEMA.extend(
+# A chat's conversation, e.g. "telegram_123456789"; each id has a memory of its own.
+CONVERSATION_ID = vol.All(cv.string, vol.Strip, vol.Length(min=1, max=100))
+CONVERSATION_SCHEMA = ENTRY_SCHEMA.extend({vol.Optional(ATTR_CONVERSATION_ID): CONVERSATION_ID})
+ASK_SCHEMA = CONVERSATION_SCHEMA.extend(
     {vol.Required(ATTR_QUESTION): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=1000))}
+)
+CHAT_SCHEMA = CONVERSATION_SCHEMA.extend(
+    {
+        vol.Required(ATTR_MESSAGE): vol.All(cv.string, vol.Strip, vol.Length(min=1, max=1000)),
+        vol.Optional(ATTR_MAX_LENGTH, default=TELEGRAM_MAX_LENGTH): vol.All(
+            vol.Coerce(int), vol.Range(min=100, max=65536)
+        ),
+    }
 )
 RACE_GOAL_SCHEMA = ENTRY_SCHEMA.extend(
     {
@@ -167,6 +185,91 @@ async def async_briefing(
     return briefing
 
 
+async def async_analysis(
+    hass: HomeAssistant, entry: CoachDynoConfigEntry, activity_id: int | None
+) -> tuple[Activity, Analysis]:
+    """Analyse an activity (the latest run for None): the action and the chat ask here."""
+    coordinator = entry.runtime_data.coordinator
+    if activity_id is None:
+        latest = coordinator.data.snapshot.latest_run
+        if latest is None:
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_runs")
+        activity_id = latest.id
+    if (activity := coordinator.store.activities.get(activity_id)) is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="activity_not_found",
+            translation_placeholders={"activity_id": str(activity_id)},
+        )
+    # Heart-rate streams make the analysis (drift, time in zones); fetched now if still missing.
+    activity = await coordinator.async_with_streams(activity)
+    similar = coordinator.similar_runs(activity)
+    analysis = await async_coach_call(
+        hass, entry, entry.runtime_data.coach.analyze(coordinator.data.snapshot, activity, similar)
+    )
+    # The dashboard shows Gemini's analysis of the latest run once there is one.
+    coordinator.async_update_listeners()
+    return activity, analysis
+
+
+async def async_chat_reply(
+    hass: HomeAssistant,
+    entry: CoachDynoConfigEntry,
+    message: str,
+    conversation_id: str | None,
+    context: Context,
+) -> str:
+    """
+    Answer a chat message: a command, or a question asked in the chat's own conversation.
+
+    A chat has no error dialog: what the coach cannot do is said in the reply.
+    """
+    coach = entry.runtime_data.coach
+    snapshot = entry.runtime_data.coordinator.data.snapshot
+    command = parse_command(message)
+    try:
+        if command is None:
+            ask = coach.ask(snapshot, message, conversation_id=conversation_id)
+            return (await async_coach_call(hass, entry, ask)).text
+        if command in ("briefing", "week"):
+            kind: BriefingKind = "morning" if command == "briefing" else "weekly"
+            return (await async_briefing(hass, entry, kind)).text
+        if command == "last":
+            if snapshot.latest_run is None:
+                return text("no_runs", coach.settings)
+            activity, analysis = await async_analysis(hass, entry, snapshot.latest_run.id)
+            return "\n\n".join(part for part in (activity.name, analysis.text) if part)
+    except HomeAssistantError:
+        return text("failed", coach.settings)
+    if command == "plan":
+        return offline.plan_message(coach.todays_briefing(snapshot).plan, coach.settings)
+    if command == "race":
+        return offline.race_report(snapshot, coach.settings)
+    if command in ("pause", "resume"):
+        await _async_switch_briefings(hass, entry, on=command == "resume", context=context)
+        return text("paused" if command == "pause" else "resumed", coach.settings)
+    help_text = text("help", coach.settings)
+    if command in COMMANDS:
+        return help_text
+    return f"{text('unknown', coach.settings, command=command)}\n\n{help_text}"
+
+
+async def _async_switch_briefings(
+    hass: HomeAssistant, entry: CoachDynoConfigEntry, *, on: bool, context: Context
+) -> None:
+    """Turn the athlete's "Briefings enabled" switch on or off, as its owner would."""
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "switch", DOMAIN, f"{entry.unique_id or entry.entry_id}_briefings_enabled"
+    )
+    await hass.services.async_call(
+        "switch",
+        SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
+        {ATTR_ENTITY_ID: entity_id},
+        blocking=True,
+        context=context,
+    )
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     """Register the integration's actions (once, for every athlete)."""
@@ -224,30 +327,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
         }
 
     async def analyze_activity(call: ServiceCall) -> ServiceResponse:
-        entry = _entry(hass, call)
-        coordinator = entry.runtime_data.coordinator
-        activities = coordinator.store.activities
-        if (activity_id := call.data.get(ATTR_ACTIVITY_ID)) is None:
-            latest = coordinator.data.snapshot.latest_run
-            if latest is None:
-                raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_runs")
-            activity_id = latest.id
-        if (activity := activities.get(activity_id)) is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="activity_not_found",
-                translation_placeholders={"activity_id": str(activity_id)},
-            )
-        # Heart-rate streams make the analysis (drift, time in zones); fetched now if still missing.
-        activity = await coordinator.async_with_streams(activity)
-        similar = coordinator.similar_runs(activity)
-        analysis = await async_coach_call(
-            hass,
-            entry,
-            entry.runtime_data.coach.analyze(coordinator.data.snapshot, activity, similar),
+        activity, analysis = await async_analysis(
+            hass, _entry(hass, call), call.data.get(ATTR_ACTIVITY_ID)
         )
-        # The dashboard shows Gemini's analysis of the latest run once there is one.
-        coordinator.async_update_listeners()
         return {"activity_id": activity.id, "name": activity.name, **analysis.as_dict()}
 
     async def generate_briefing(call: ServiceCall) -> ServiceResponse:
@@ -257,13 +339,26 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async def ask_coach(call: ServiceCall) -> ServiceResponse:
         entry = _entry(hass, call)
         snapshot = entry.runtime_data.coordinator.data.snapshot
-        answer = await async_coach_call(
-            hass, entry, entry.runtime_data.coach.ask(snapshot, call.data[ATTR_QUESTION])
+        ask = entry.runtime_data.coach.ask(
+            snapshot, call.data[ATTR_QUESTION], conversation_id=call.data.get(ATTR_CONVERSATION_ID)
         )
-        return answer.as_dict()
+        return (await async_coach_call(hass, entry, ask)).as_dict()
+
+    async def chat(call: ServiceCall) -> ServiceResponse:
+        reply = await async_chat_reply(
+            hass,
+            _entry(hass, call),
+            call.data[ATTR_MESSAGE],
+            call.data.get(ATTR_CONVERSATION_ID),
+            call.context,
+        )
+        messages: list[JsonValueType] = [*split_message(reply, call.data[ATTR_MAX_LENGTH])]
+        return {"messages": messages}
 
     async def clear_conversation(call: ServiceCall) -> None:
-        await _entry(hass, call).runtime_data.coach.async_clear_memory()
+        await _entry(hass, call).runtime_data.coach.async_clear_memory(
+            call.data.get(ATTR_CONVERSATION_ID)
+        )
 
     async def set_race_goal(call: ServiceCall) -> None:
         await _require_admin(hass, call)
@@ -296,7 +391,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         ("analyze_activity", analyze_activity, ANALYZE_SCHEMA, SupportsResponse.ONLY),
         ("generate_briefing", generate_briefing, BRIEFING_SCHEMA, SupportsResponse.ONLY),
         ("ask_coach", ask_coach, ASK_SCHEMA, SupportsResponse.ONLY),
-        ("clear_conversation", clear_conversation, ENTRY_SCHEMA, SupportsResponse.NONE),
+        ("chat", chat, CHAT_SCHEMA, SupportsResponse.ONLY),
+        ("clear_conversation", clear_conversation, CONVERSATION_SCHEMA, SupportsResponse.NONE),
         ("set_race_goal", set_race_goal, RACE_GOAL_SCHEMA, SupportsResponse.NONE),
     ):
         hass.services.async_register(

@@ -470,7 +470,7 @@ async def test_ask_keeps_the_conversation(
 ) -> None:
     saved: list[dict[str, Any]] = []
     shared = ConversationMemory()
-    coach = make_coach(memory=shared, on_memory_change=lambda m: saved.append(m.as_dict()))
+    coach = make_coach(memory=shared, on_memory_change=saved.append)
     assert coach.memory is shared
     fake_gemini.queue(MAIN, text_reply("  You ran 20 km.  "), text_reply("Yes, easy."))
 
@@ -512,9 +512,10 @@ async def test_persisted_memory_dict_is_kept_up_to_date(
     assert stored == {
         "max_turns": 5,
         "turns": [{"q": "Earlier?", "a": "Yes."}, {"q": "And now?", "a": "Now."}],
+        "conversations": {},
     }
     await coach.async_clear_memory()
-    assert stored == {"max_turns": 5, "turns": []}
+    assert stored == {"max_turns": 5, "turns": [], "conversations": {}}
     # An empty dict (a new store) works too.
     fresh: dict[str, Any] = {}
     await make_coach(memory=fresh).ask(year_snapshot, "First?")
@@ -532,6 +533,32 @@ async def test_ask_with_its_own_memory(
     assert len(coach.memory) == 0
     with pytest.raises(ValueError, match="empty"):
         await coach.ask(year_snapshot, "   ", memory)
+
+
+async def test_ask_in_a_conversation_of_its_own(
+    make_coach: Callable[..., Coach], fake_gemini: FakeGemini, year_snapshot: TrainingSnapshot
+) -> None:
+    """Each conversation id carries its own follow-ups, and is saved with the others."""
+    saved: list[dict[str, Any]] = []
+    coach = make_coach(on_memory_change=saved.append)
+    fake_gemini.queue(MAIN, text_reply("20 km."), text_reply("Form +3."), text_reply("Yes."))
+
+    await coach.ask(year_snapshot, "How far this week?", conversation_id="telegram_1")
+    await coach.ask(year_snapshot, "How is my form?", conversation_id="telegram_2")
+    await coach.ask(year_snapshot, "Is that enough?", conversation_id="telegram_1")
+
+    assert fake_gemini.requests[1].prompt_text == "How is my form?"
+    assert fake_gemini.requests[2].prompt_text == "How far this week?\n20 km.\nIs that enough?"
+    assert len(coach.memory) == 0
+    assert saved[-1]["conversations"]["telegram_1"]["turns"][-1] == {
+        "q": "Is that enough?",
+        "a": "Yes.",
+    }
+
+    await coach.async_clear_memory("telegram_1")
+    assert len(coach.conversation("telegram_1")) == 0
+    assert len(coach.conversation("telegram_2")) == 1
+    assert "telegram_1" not in saved[-1]["conversations"]
 
 
 # --- keys, clients and settings ---------------------------------------------------------------

@@ -36,7 +36,7 @@ from .gemini import (
     async_close_client,
     async_create_client,
 )
-from .memory import ConversationMemory
+from .memory import ConversationMemory, Conversations
 from .prompt import BriefingKind, PastRun
 from .risk import RiskCode, detect_risks
 from .schemas import (
@@ -162,7 +162,7 @@ class Coach:
         base_url: str | None = None,
         executor: Executor | None = None,
         memory: ConversationMemory | MutableMapping[str, Any] | None = None,
-        on_memory_change: Callable[[ConversationMemory], None] | None = None,
+        on_memory_change: Callable[[dict[str, Any]], None] | None = None,
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rand: Callable[[], float] = random.random,
@@ -171,9 +171,10 @@ class Coach:
         """
         Use `client`, or build one from `api_key` on first need (google-genai loads lazily).
 
-        With neither, the offline coach answers everything. `memory` may be a ConversationMemory or
-        the persisted dict of one (`as_dict` form), which is then kept up to date in place after
-        every change, so its owner only has to save it. `sleep`, `rand` and `clock` reach the retry
+        With neither, the offline coach answers everything. `memory` may be the default
+        ConversationMemory or the persisted dict of the conversations (`Conversations.as_dict`
+        form), which is then kept up to date in place after every change, so its owner only has to
+        save it; `on_memory_change` gets that dict too. `sleep`, `rand` and `clock` reach the retry
         logic so tests never wait.
         """
         self._settings = settings or CoachSettings()
@@ -193,9 +194,9 @@ class Coach:
         self._analyses: OrderedDict[int, Analysis] = OrderedDict()
         self._memory_data: MutableMapping[str, Any] | None = None
         if isinstance(memory, ConversationMemory):
-            self._memory = memory
+            self._conversations = Conversations(memory)
         else:
-            self._memory = ConversationMemory.from_dict(memory)
+            self._conversations = Conversations.from_dict(memory)
             self._memory_data = memory
         self._on_memory_change = on_memory_change
         self._latest_briefing: Briefing | None = None
@@ -211,8 +212,12 @@ class Coach:
 
     @property
     def memory(self) -> ConversationMemory:
-        """The conversation used when `ask` gets no memory of its own."""
-        return self._memory
+        """The conversation used when `ask` gets neither a memory nor a conversation id."""
+        return self._conversations.default
+
+    def conversation(self, conversation_id: str | None) -> ConversationMemory:
+        """Return the kept conversation `conversation_id` (the default one for None)."""
+        return self._conversations.get(conversation_id)
 
     @property
     def gemini_enabled(self) -> bool:
@@ -282,10 +287,10 @@ class Coach:
         self._briefings.clear()
         self._analyses.clear()
 
-    async def async_clear_memory(self) -> None:
-        """Forget the conversation."""
-        self._memory.clear()
-        self._memory_changed(self._memory)
+    async def async_clear_memory(self, conversation_id: str | None = None) -> None:
+        """Forget the conversation `conversation_id` (the default one for None)."""
+        self._conversations.forget(conversation_id)
+        self._memory_changed(self._conversations.default)
 
     def diagnostics(self) -> dict[str, Any]:
         """Health and configuration for diagnostics (never the key)."""
@@ -302,7 +307,7 @@ class Coach:
             "quota_exhausted": self.quota_exhausted,
             "cached_briefings": len(self._briefings),
             "cached_analyses": len(self._analyses),
-            "memory_turns": len(self._memory),
+            "memory_turns": len(self._conversations.default),
         }
 
     async def briefing(
@@ -474,12 +479,19 @@ class Coach:
         snapshot: TrainingSnapshot,
         question: str,
         memory: ConversationMemory | None = None,
+        *,
+        conversation_id: str | None = None,
     ) -> Answer:
-        """Answer a question in the conversation so far, then remember the exchange."""
+        """
+        Answer a question in the conversation so far, then remember the exchange.
+
+        The conversation is `memory` when given (its owner keeps it), else the kept conversation
+        `conversation_id` (the default one for None).
+        """
         question = question.strip()[:MAX_QUESTION_CHARS]
         if not question:
             raise ValueError("empty question")
-        conversation = self._memory if memory is None else memory
+        conversation = self.conversation(conversation_id) if memory is None else memory
         request = prompt.ask_request(snapshot, question, conversation, self._settings)
         reply = await self._generate(request, str.strip)
         if reply is not None:
@@ -506,12 +518,15 @@ class Coach:
         return answer
 
     def _memory_changed(self, memory: ConversationMemory) -> None:
-        """Tell the owner a memory changed, so it can persist it."""
-        if memory is self._memory and self._memory_data is not None:
+        """Tell the owner one of the kept conversations changed, so it can persist them."""
+        if memory not in self._conversations:
+            return
+        data = self._conversations.as_dict()
+        if self._memory_data is not None:
             self._memory_data.clear()
-            self._memory_data.update(memory.as_dict())
+            self._memory_data.update(data)
         if self._on_memory_change is not None:
-            self._on_memory_change(memory)
+            self._on_memory_change(data)
 
     async def _async_caller(self) -> GeminiCaller | None:
         """Return the Gemini caller, building the client on first need; None when offline."""

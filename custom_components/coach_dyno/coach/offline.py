@@ -212,6 +212,7 @@ _EN: Final[dict[str, str]] = {
     "message.went_well": "What went well:",
     "message.risks": "Watch out:",
     "message.next": "Next sessions:",
+    "message.plan": "Your next 7 days:",
     "answer.distance": (
         "This week: {week} in {count} run{s}; last week {last}; last 7 days {rolling}; "
         "this month {month}."
@@ -407,6 +408,7 @@ _VI: Final[dict[str, str]] = {
     "message.went_well": "Điểm tốt:",
     "message.risks": "Cần chú ý:",
     "message.next": "Các buổi tiếp theo:",
+    "message.plan": "7 ngày tới của bạn:",
     "answer.distance": (
         "Tuần này: {week} qua {count} buổi; tuần trước {last}; 7 ngày qua {rolling}; "
         "tháng này {month}."
@@ -1065,20 +1067,38 @@ def analysis_message(
         if lines:
             blocks.append("\n".join([voice.t(heading), *(f"- {line}" for line in lines)]))
     if content.next_sessions:
-        sessions = []
-        for session in content.next_sessions:
-            line = f"- {session.title}"
-            if session.distance_km > 0:
-                line += f": {voice.dist(session.distance_km * 1000)}"
-                if session.target_pace_s_per_km:
-                    line += f" @ {voice.pace(session.target_pace_s_per_km)}"
-            sessions.append(line)
+        sessions = [f"- {_workout_line(session, voice)}" for session in content.next_sessions]
         blocks.append("\n".join([voice.t("message.next"), *sessions]))
     if adjustments:
         blocks.append(
             "\n".join([voice.t("message.adjusted"), *(f"- {line}" for line in adjustments)])
         )
     return "\n\n".join(blocks)
+
+
+def _workout_line(workout: Workout, voice: _Voice) -> str:
+    """Say a session in one line: "Tempo run: 10.0 km @ 4:50/km"."""
+    line = workout.title
+    if workout.distance_km > 0:
+        line += f": {voice.dist(workout.distance_km * 1000)}"
+        if workout.target_pace_s_per_km:
+            line += f" @ {voice.pace(workout.target_pace_s_per_km)}"
+    return line
+
+
+def plan_message(plan: Sequence[PlannedWorkout], settings: CoachSettings) -> str:
+    """Write a plan as one message to send: a line a day, with what the session holds."""
+    voice = _Voice(settings)
+    days = [
+        f"- {voice.weekday(workout.date)} {_workout_line(workout, voice)}. {workout.description}"
+        for workout in plan
+    ]
+    return "\n".join([voice.t("message.plan"), *days])
+
+
+def race_report(snapshot: TrainingSnapshot, settings: CoachSettings) -> str:
+    """Say the race countdown and the prediction against the goal."""
+    return " ".join(_race_sentences(snapshot, _Voice(settings), countdown=True))
 
 
 def _normalize(text: str) -> str:
