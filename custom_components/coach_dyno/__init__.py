@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from homeassistant.const import CONF_API_KEY, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant
@@ -29,6 +30,7 @@ from .const import (
     CONF_PERSONA,
     CONF_SOURCE_KIND,
     CONF_UNITS,
+    CONF_WATCH_FOLDER,
     DEFAULT_PERSONA,
     DOMAIN,
     SOURCE_DEMO,
@@ -42,6 +44,7 @@ from .sources.local import async_read_source, shift_to_end_before
 from .sources.push import PushManager, PushTarget, async_remove_entry_push
 from .sources.ratelimit import RateGovernor
 from .sources.strava import StravaClient
+from .sources.watch import FolderWatcher
 from .statistics import HistoryStatistics
 from .store import ActivityStore, ConversationStore
 
@@ -120,6 +123,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
         push.async_start()
         entry.async_on_unload(push.async_stop)
 
+    if folder := entry.options.get(CONF_WATCH_FOLDER):
+        watcher = _folder_watcher(hass, entry, store, folder)
+        entry.runtime_data.watcher = watcher
+        entry.async_on_unload(watcher.async_start())
+        # The first look may read a folder of years: setup does not wait for it.
+        entry.async_create_task(
+            hass, watcher.async_scan(), f"{DOMAIN} watched folder {entry.entry_id}"
+        )
+
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     if RECORDER in hass.config.components:
@@ -158,6 +170,32 @@ async def _async_strava_client(
     )
 
 
+def _folder_watcher(
+    hass: HomeAssistant, entry: CoachDynoConfigEntry, store: ActivityStore, folder: str
+) -> FolderWatcher:
+    """Watch `folder` for this entry: files go through the store's merge, problems to one issue."""
+
+    async def save_state(state: dict[str, Any]) -> None:
+        store.watch = state
+        await store.async_save()
+
+    def report(unreadable: tuple[str, ...], folder_missing: bool) -> None:
+        repairs.async_set_watch_problems(
+            hass, entry.entry_id, folder, unreadable, folder_missing=folder_missing
+        )
+
+    return FolderWatcher(
+        hass,
+        folder,
+        state=lambda: store.watch,
+        save_state=save_state,
+        apply_changes=lambda activities, announce: (
+            entry.runtime_data.coordinator.async_apply_changes(activities, announce=announce)
+        ),
+        report=report,
+    )
+
+
 def coach_settings(entry: CoachDynoConfigEntry) -> CoachSettings:
     """Return the coach's settings as the entry's options describe them."""
     options = entry.options
@@ -173,6 +211,11 @@ def coach_settings(entry: CoachDynoConfigEntry) -> CoachSettings:
 async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> None:
     """Apply new options at once: the profile feeds the snapshot, the rest the coach."""
     if entry.options == entry.runtime_data.options:
+        return
+    if entry.options.get(CONF_WATCH_FOLDER) != entry.runtime_data.options.get(CONF_WATCH_FOLDER):
+        # Another folder (or none): the watcher and its issue start over with the entry.
+        repairs.async_set_watch_problems(hass, entry.entry_id, "", ())
+        hass.config_entries.async_schedule_reload(entry.entry_id)
         return
     entry.runtime_data.options = dict(entry.options)
     entry.runtime_data.coach.update_settings(coach_settings(entry))
@@ -191,5 +234,6 @@ async def async_remove_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -
     await ConversationStore(hass, entry.entry_id).async_remove()
     repairs.async_delete_push_unavailable(hass, entry.entry_id)
     repairs.async_delete_store_corrupt(hass, entry.entry_id)
+    repairs.async_set_watch_problems(hass, entry.entry_id, "", ())
     if entry.data[CONF_SOURCE_KIND] == SOURCE_STRAVA and CONF_TOKEN in entry.data:
         await async_remove_entry_push(hass, entry)

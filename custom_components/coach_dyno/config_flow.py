@@ -43,6 +43,7 @@ from .const import (
     CONF_SOURCE_KIND,
     CONF_UNITS,
     CONF_VERIFY_TOKEN,
+    CONF_WATCH_FOLDER,
     DEFAULT_HR_MAX,
     DEFAULT_HR_REST,
     DEFAULT_PERSONA,
@@ -55,9 +56,11 @@ from .const import (
     STRAVA_SCOPES,
     UNITS,
 )
+from .sources.export import ExportPathError
 from .sources.local import async_check_export
 from .sources.push import new_verify_token
 from .sources.strava import StravaAuthError, StravaClient, StravaError, StravaInactiveError
+from .sources.watch import resolve_watch_folder
 from .training import Sex
 
 CONF_REAUTH_REASON = "reauth_reason"
@@ -459,10 +462,15 @@ class CoachDynoOptionsFlow(OptionsFlow):
             options, errors = validate_athlete(
                 user_input, dt_util.now().date(), stored_race_date=stored.get(CONF_RACE_DATE)
             )
+            folder = str(user_input.get(CONF_WATCH_FOLDER) or "").strip()
+            if folder and (error := await self._async_check_folder(folder)):
+                errors[CONF_WATCH_FOLDER] = error
             if not errors:
                 for key in (CONF_PERSONA, CONF_LANGUAGE, CONF_UNITS, CONF_MODEL):
                     if user_input.get(key):
                         options[key] = user_input[key]
+                if folder:
+                    options[CONF_WATCH_FOLDER] = folder
                 return self.async_create_entry(data=options)
         # After an error the form shows what was typed, cleared fields included.
         current = user_input if user_input is not None else stored
@@ -488,6 +496,24 @@ class CoachDynoOptionsFlow(OptionsFlow):
                 vol.Optional(
                     CONF_MODEL, description={"suggested_value": current.get(CONF_MODEL)}
                 ): str,
+                vol.Optional(
+                    CONF_WATCH_FOLDER,
+                    description={"suggested_value": current.get(CONF_WATCH_FOLDER)},
+                ): str,
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"config_dir": self.hass.config.config_dir},
+        )
+
+    async def _async_check_folder(self, folder: str) -> str | None:
+        """Check a watched folder off the event loop (it touches the disk); return an error key."""
+        config_dir = Path(self.hass.config.config_dir)
+        try:
+            await self.hass.async_add_executor_job(resolve_watch_folder, config_dir, folder)
+        except ExportPathError as err:
+            return f"watch_{err.reason}"
+        return None

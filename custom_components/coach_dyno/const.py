@@ -37,6 +37,7 @@ CONF_PERSONA: Final = "persona"
 CONF_LANGUAGE: Final = "language"
 CONF_UNITS: Final = "units"
 CONF_MODEL: Final = "model"
+CONF_WATCH_FOLDER: Final = "watch_folder"
 
 DEFAULT_HR_REST: Final = 60
 DEFAULT_HR_MAX: Final = 190

@@ -53,6 +53,7 @@ from .training import (
 if TYPE_CHECKING:
     from .coach import Coach
     from .sources.push import PushManager
+    from .sources.watch import FolderWatcher
 
 # Polling is the safety net behind push; it slows down while push is known to work.
 POLL_INTERVAL = timedelta(hours=1)
@@ -78,6 +79,7 @@ class CoachDynoData:
     # The options in force, so an entry update that leaves them alone (a refreshed token) is cheap.
     options: dict[str, Any] = field(default_factory=dict)
     push: PushManager | None = None
+    watcher: FolderWatcher | None = None
 
 
 @dataclass(frozen=True, slots=True)

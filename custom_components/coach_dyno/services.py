@@ -176,8 +176,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
             await _require_admin(hass, call)
         entry = _entry(hass, call)
         coordinator = entry.runtime_data.coordinator
-        if coordinator.client is None:
+        watcher = entry.runtime_data.watcher
+        if coordinator.client is None and watcher is None:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_strava")
+        # The watched folder first: its files are on this machine, whatever Strava answers.
+        folder = await watcher.async_scan() if watcher is not None else None
         try:
             changed = await coordinator.async_harvest(full=call.data[ATTR_FULL])
         except StravaRateLimitError as err:
@@ -198,7 +201,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="strava_unavailable"
             ) from err
-        return {"new_or_updated": changed, "activities": len(coordinator.store.activities)}
+        answer: dict[str, Any] = {
+            "new_or_updated": changed,
+            "activities": len(coordinator.store.activities),
+        }
+        if folder is not None:
+            answer["watched_folder"] = folder
+        return answer
 
     async def import_export(call: ServiceCall) -> ServiceResponse:
         await _require_admin(hass, call)
