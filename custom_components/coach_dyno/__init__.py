@@ -25,6 +25,8 @@ from homeassistant.util import dt as dt_util
 from . import repairs
 from .coach import Coach, CoachSettings
 from .const import (
+    CONF_ATHLETE_ID,
+    CONF_INTERVALS_API_KEY,
     CONF_LANGUAGE,
     CONF_MODEL,
     CONF_PERSONA,
@@ -34,12 +36,14 @@ from .const import (
     DEFAULT_PERSONA,
     DOMAIN,
     SOURCE_DEMO,
+    SOURCE_INTERVALS,
     SOURCE_STRAVA,
 )
 from .coordinator import CoachCoordinator, CoachDynoConfigEntry, CoachDynoData
 from .dashboard import async_register_dashboard, async_unregister_dashboard
 from .llm_api import async_setup_llm_api
 from .services import async_setup_services
+from .sources.intervals import IntervalsClient
 from .sources.local import async_read_source, shift_to_end_before
 from .sources.push import PushManager, PushTarget, async_remove_entry_push
 from .sources.ratelimit import RateGovernor
@@ -70,9 +74,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
         repairs.async_create_store_corrupt(hass, entry.entry_id, store.corrupt_path)
 
     client = None
+    intervals = None
     source = entry.data[CONF_SOURCE_KIND]
     if source == SOURCE_STRAVA:
         client = await _async_strava_client(hass, entry, store)
+    elif source == SOURCE_INTERVALS:
+        intervals = IntervalsClient(
+            async_get_clientsession(hass),
+            entry.data[CONF_ATHLETE_ID],
+            entry.data[CONF_INTERVALS_API_KEY],
+        )
     elif not store.activities:
         # Export and demo entries read their files once; later imports go through the action.
         result = await async_read_source(hass, entry)
@@ -86,7 +97,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
             store.activities = {activity.id: activity for activity in shifted}
             await store.async_save()
 
-    coordinator = CoachCoordinator(hass, entry, store, client)
+    coordinator = CoachCoordinator(hass, entry, store, client, intervals)
     await coordinator.async_config_entry_first_refresh()
 
     # Day totals (today's load, this week, days to race) roll over at local midnight, not an hour later.
