@@ -35,6 +35,7 @@ Faults are queued with `inject(path_prefix, status, ...)`: 401, 403, 404, 429 (w
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -66,6 +67,7 @@ class _Injection:
     status: int
     body: str
     headers: dict[str, str]
+    delay: float
 
 
 class FakeIntervals:
@@ -197,14 +199,17 @@ class FakeIntervals:
         status: int,
         body: Any = None,
         *,
-        retry_after: int | None = None,
+        retry_after: int | str | None = None,
         raw: str | None = None,
         times: int = 1,
+        delay: float = 0.0,
     ) -> None:
         """Answer the next `times` requests under `path_prefix` (after /api/v1) with a fault."""
         text = raw if raw is not None else json.dumps(body or {"status": status, "error": "fault"})
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-        self._faults.extend(_Injection(path_prefix, status, text, headers) for _ in range(times))
+        self._faults.extend(
+            _Injection(path_prefix, status, text, headers, delay) for _ in range(times)
+        )
 
     def count(self, path_part: str) -> int:
         """Count the requests whose path contains `path_part`."""
@@ -212,7 +217,7 @@ class FakeIntervals:
 
     # ----- handlers -----------------------------------------------------------------------------
 
-    def _check(self, request: web.Request) -> web.Response | None:
+    async def _check(self, request: web.Request) -> web.Response | None:
         """Record the request; answer a fault or a refused key, or None to go on."""
         self.requests.append(
             RecordedRequest(request.path, dict(request.query), request.headers.get("Authorization"))
@@ -221,6 +226,7 @@ class FakeIntervals:
         for fault in self._faults:
             if path.startswith(fault.path_prefix):
                 self._faults.remove(fault)
+                await asyncio.sleep(fault.delay)
                 return web.Response(
                     status=fault.status,
                     text=fault.body,
@@ -240,7 +246,7 @@ class FakeIntervals:
 
     async def _athlete(self, request: web.Request) -> web.Response:
         # A response is a mapping, and an empty one is falsy: compare with None.
-        if (refused := self._check(request)) is not None:
+        if (refused := await self._check(request)) is not None:
             return refused
         return web.json_response(self.athlete)
 
@@ -251,7 +257,7 @@ class FakeIntervals:
         return oldest, newest
 
     async def _activities(self, request: web.Request) -> web.Response:
-        if (refused := self._check(request)) is not None:
+        if (refused := await self._check(request)) is not None:
             return refused
         oldest, newest = self._range(request)
         chosen = [
@@ -263,7 +269,7 @@ class FakeIntervals:
         return web.json_response(chosen)
 
     async def _wellness(self, request: web.Request) -> web.Response:
-        if (refused := self._check(request)) is not None:
+        if (refused := await self._check(request)) is not None:
             return refused
         oldest, newest = self._range(request)
         return web.json_response(
@@ -271,7 +277,7 @@ class FakeIntervals:
         )
 
     async def _streams(self, request: web.Request) -> web.Response:
-        if (refused := self._check(request)) is not None:
+        if (refused := await self._check(request)) is not None:
             return refused
         activity_id = request.match_info["id"]
         activity = next((a for a in self.activities if a["id"] == activity_id), None)

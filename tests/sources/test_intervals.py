@@ -155,10 +155,19 @@ async def test_faults_are_told_apart(
     assert before + timedelta(seconds=29) <= limited.value.resume_at
     assert limited.value.resume_at <= datetime.now(UTC) + timedelta(seconds=31)
 
-    intervals.inject("/athlete", 429, retry_after=None)
-    with pytest.raises(IntervalsRateLimitError) as limited:
-        await client.get_athlete()
-    assert limited.value.resume_at >= before + timedelta(seconds=59)
+    # Without a Retry-After it can read, the client waits a minute.
+    for odd in (None, "soon"):
+        intervals.inject("/athlete", 429, retry_after=odd, raw="{}")
+        with pytest.raises(IntervalsRateLimitError) as limited:
+            await client.get_athlete()
+        assert limited.value.resume_at >= before + timedelta(seconds=59)
+
+    intervals.inject("/athlete", 200, delay=1.0)
+    impatient = IntervalsClient(
+        session, ATHLETE_ID, API_KEY, base_url=intervals.api_base, timeout=0.2
+    )
+    with pytest.raises(IntervalsConnectionError, match="in time"):
+        await impatient.get_athlete()
 
     for status, raw in ((503, None), (200, "{not json"), (200, "[1, 2]"), (200, '{"x": 1}')):
         intervals.inject("/athlete", status, raw=raw)
@@ -306,6 +315,31 @@ async def test_backfill_reads_every_window_once_then_one_call_a_sync(
     assert again.new_or_updated == 3  # the new run and the two read again inside the margin
     assert intervals.count("/streams") == 3
     assert intervals.requests[-1].query["oldest"] == (TODAY - timedelta(days=7)).isoformat()
+
+
+async def test_a_stream_fault_only_costs_the_streams(
+    session: aiohttp.ClientSession, intervals: FakeIntervals
+) -> None:
+    """A run whose streams fail is stored from its summary; the next new run gets its streams."""
+    intervals.add_run(THURSDAY)
+    intervals.inject("/activity/", 502)
+    pages: list[list[Activity]] = []
+
+    async def persist(page: list[Activity], new_state: HarvestState) -> None:
+        pages.append(page)
+
+    await harvest_intervals(
+        _client(session, intervals),
+        HarvestState(),
+        persist,
+        today=TODAY,
+        known={},
+        executor=_run_inline,
+    )
+
+    [run] = [activity for page in pages for activity in page]
+    assert run.stream_summary is None
+    assert run.avg_hr == 150
 
 
 async def test_a_backfill_stopped_by_a_fault_resumes_where_it_stopped(
