@@ -588,3 +588,61 @@ async def test_a_run_from_intervals_icu_and_its_own_file_is_one_run(
     [run] = store.activities.values()
     assert run.stream_summary is not None  # the file's heart rate
     assert store.merges == 1
+
+
+async def _poll(hass: HomeAssistant, freezer: FrozenDateTimeFactory, after: timedelta) -> None:
+    freezer.tick(after)
+    async_fire_time_changed(hass)
+    # Scheduled refreshes run as background tasks.
+    await hass.async_block_till_done(wait_background_tasks=True)
+
+
+async def test_polls_that_fail_keep_the_history_and_come_back(
+    hass: HomeAssistant, intervals: FakeIntervals, frozen_now: FrozenDateTimeFactory
+) -> None:
+    """A 429 waits for its Retry-After, a 5xx waits for the next poll, a refused key asks again."""
+    intervals.add_run(THURSDAY)
+    entry = intervals_entry()
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+
+    intervals.inject(f"/athlete/{ATHLETE_ID}/activities", 429, retry_after=600)
+    await _poll(hass, frozen_now, POLL_INTERVAL)
+    assert coordinator.sync_error == "rate_limited"
+    calls = intervals.count("/activities")
+    await _poll(hass, frozen_now, timedelta(seconds=601))
+    assert intervals.count("/activities") == calls + 1
+    assert coordinator.sync_error is None
+
+    intervals.inject(f"/athlete/{ATHLETE_ID}/activities", 503)
+    await _poll(hass, frozen_now, POLL_INTERVAL)
+    assert coordinator.sync_error == "unavailable"
+    assert coordinator.last_update_success
+
+    intervals.api_key = "rotated"
+    await _poll(hass, frozen_now, POLL_INTERVAL)
+    assert coordinator.sync_error == "auth"
+    [flow] = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+    assert flow["step_id"] == "reauth_intervals"
+    state = hass.states.get("sensor.dyno_runner_distance_this_week")
+    assert state is not None
+    assert state.state != "unavailable"
+
+
+async def test_the_coordinator_keeps_the_latest_ninety_days_of_wellness(
+    hass: HomeAssistant, intervals: FakeIntervals, frozen_now: FrozenDateTimeFactory
+) -> None:
+    """Records arriving again replace their day; the oldest beyond 90 days are let go."""
+    entry = intervals_entry()
+    intervals.add_run(THURSDAY)
+    await setup_entry(hass, entry)
+    coordinator = entry.runtime_data.coordinator
+
+    await coordinator.async_receive_wellness(
+        WellnessDay(day=TODAY - timedelta(days=n), resting_hr=50 + n % 5) for n in range(100)
+    )
+    await coordinator.async_receive_wellness([WellnessDay(day=TODAY, resting_hr=44)])
+
+    assert len(coordinator.wellness) == 90
+    assert min(coordinator.wellness) == TODAY - timedelta(days=89)
+    assert coordinator.wellness[TODAY].resting_hr == 44
