@@ -68,7 +68,7 @@ async def _start(hass: HomeAssistant, menu_option: str) -> ConfigFlowResult:
     """Start a user flow and pick a source from the menu."""
     result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["strava", "export", "demo"]
+    assert result["menu_options"] == ["strava", "intervals", "export", "demo"]
     return await hass.config_entries.flow.async_configure(
         result["flow_id"], {"next_step_id": menu_option}
     )

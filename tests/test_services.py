@@ -152,7 +152,7 @@ async def test_unknown_or_unloaded_entry(
 
 async def test_harvest_needs_strava(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
     """A demo or export entry has nothing to sync."""
-    with pytest.raises(ServiceValidationError, match="does not sync from Strava"):
+    with pytest.raises(ServiceValidationError, match="neither syncs from Strava"):
         await call_action(hass, "harvest", {"config_entry_id": loaded_demo.entry_id})
 
 

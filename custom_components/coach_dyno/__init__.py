@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from homeassistant.const import CONF_API_KEY, CONF_TOKEN, Platform
 from homeassistant.core import HomeAssistant
@@ -24,24 +25,30 @@ from homeassistant.util import dt as dt_util
 from . import repairs
 from .coach import Coach, CoachSettings
 from .const import (
+    CONF_ATHLETE_ID,
+    CONF_INTERVALS_API_KEY,
     CONF_LANGUAGE,
     CONF_MODEL,
     CONF_PERSONA,
     CONF_SOURCE_KIND,
     CONF_UNITS,
+    CONF_WATCH_FOLDER,
     DEFAULT_PERSONA,
     DOMAIN,
     SOURCE_DEMO,
+    SOURCE_INTERVALS,
     SOURCE_STRAVA,
 )
 from .coordinator import CoachCoordinator, CoachDynoConfigEntry, CoachDynoData
 from .dashboard import async_register_dashboard, async_unregister_dashboard
 from .llm_api import async_setup_llm_api
 from .services import async_setup_services
+from .sources.intervals import IntervalsClient
 from .sources.local import async_read_source, shift_to_end_before
 from .sources.push import PushManager, PushTarget, async_remove_entry_push
 from .sources.ratelimit import RateGovernor
 from .sources.strava import StravaClient
+from .sources.watch import FolderWatcher
 from .statistics import HistoryStatistics
 from .store import ActivityStore, ConversationStore
 
@@ -67,9 +74,16 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
         repairs.async_create_store_corrupt(hass, entry.entry_id, store.corrupt_path)
 
     client = None
+    intervals = None
     source = entry.data[CONF_SOURCE_KIND]
     if source == SOURCE_STRAVA:
         client = await _async_strava_client(hass, entry, store)
+    elif source == SOURCE_INTERVALS:
+        intervals = IntervalsClient(
+            async_get_clientsession(hass),
+            entry.data[CONF_ATHLETE_ID],
+            entry.data[CONF_INTERVALS_API_KEY],
+        )
     elif not store.activities:
         # Export and demo entries read their files once; later imports go through the action.
         result = await async_read_source(hass, entry)
@@ -83,7 +97,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
             store.activities = {activity.id: activity for activity in shifted}
             await store.async_save()
 
-    coordinator = CoachCoordinator(hass, entry, store, client)
+    coordinator = CoachCoordinator(hass, entry, store, client, intervals)
     await coordinator.async_config_entry_first_refresh()
 
     # Day totals (today's load, this week, days to race) roll over at local midnight, not an hour later.
@@ -119,6 +133,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
         entry.runtime_data.push = push
         push.async_start()
         entry.async_on_unload(push.async_stop)
+
+    if folder := entry.options.get(CONF_WATCH_FOLDER):
+        watcher = _folder_watcher(hass, entry, store, folder)
+        entry.runtime_data.watcher = watcher
+        entry.async_on_unload(watcher.async_start())
+        # The first look may read a folder of years: setup does not wait for it.
+        entry.async_create_task(
+            hass, watcher.async_scan(), f"{DOMAIN} watched folder {entry.entry_id}"
+        )
 
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
@@ -158,6 +181,32 @@ async def _async_strava_client(
     )
 
 
+def _folder_watcher(
+    hass: HomeAssistant, entry: CoachDynoConfigEntry, store: ActivityStore, folder: str
+) -> FolderWatcher:
+    """Watch `folder` for this entry: files go through the store's merge, problems to one issue."""
+
+    async def save_state(state: dict[str, Any]) -> None:
+        store.watch = state
+        await store.async_save()
+
+    def report(unreadable: tuple[str, ...], folder_missing: bool) -> None:
+        repairs.async_set_watch_problems(
+            hass, entry.entry_id, folder, unreadable, folder_missing=folder_missing
+        )
+
+    return FolderWatcher(
+        hass,
+        folder,
+        state=lambda: store.watch,
+        save_state=save_state,
+        apply_changes=lambda activities, announce: (
+            entry.runtime_data.coordinator.async_apply_changes(activities, announce=announce)
+        ),
+        report=report,
+    )
+
+
 def coach_settings(entry: CoachDynoConfigEntry) -> CoachSettings:
     """Return the coach's settings as the entry's options describe them."""
     options = entry.options
@@ -173,6 +222,11 @@ def coach_settings(entry: CoachDynoConfigEntry) -> CoachSettings:
 async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> None:
     """Apply new options at once: the profile feeds the snapshot, the rest the coach."""
     if entry.options == entry.runtime_data.options:
+        return
+    if entry.options.get(CONF_WATCH_FOLDER) != entry.runtime_data.options.get(CONF_WATCH_FOLDER):
+        # Another folder (or none): the watcher and its issue start over with the entry.
+        repairs.async_set_watch_problems(hass, entry.entry_id, "", ())
+        hass.config_entries.async_schedule_reload(entry.entry_id)
         return
     entry.runtime_data.options = dict(entry.options)
     entry.runtime_data.coach.update_settings(coach_settings(entry))
@@ -191,5 +245,6 @@ async def async_remove_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -
     await ConversationStore(hass, entry.entry_id).async_remove()
     repairs.async_delete_push_unavailable(hass, entry.entry_id)
     repairs.async_delete_store_corrupt(hass, entry.entry_id)
+    repairs.async_set_watch_problems(hass, entry.entry_id, "", ())
     if entry.data[CONF_SOURCE_KIND] == SOURCE_STRAVA and CONF_TOKEN in entry.data:
         await async_remove_entry_push(hass, entry)

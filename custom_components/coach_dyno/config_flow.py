@@ -32,6 +32,7 @@ from .const import (
     CONF_GOAL_TIME,
     CONF_HR_MAX,
     CONF_HR_REST,
+    CONF_INTERVALS_API_KEY,
     CONF_LANGUAGE,
     CONF_LTHR,
     CONF_MODEL,
@@ -43,6 +44,7 @@ from .const import (
     CONF_SOURCE_KIND,
     CONF_UNITS,
     CONF_VERIFY_TOKEN,
+    CONF_WATCH_FOLDER,
     DEFAULT_HR_MAX,
     DEFAULT_HR_REST,
     DEFAULT_PERSONA,
@@ -51,13 +53,21 @@ from .const import (
     PERSONAS,
     SOURCE_DEMO,
     SOURCE_EXPORT,
+    SOURCE_INTERVALS,
     SOURCE_STRAVA,
     STRAVA_SCOPES,
     UNITS,
 )
+from .sources.export import ExportPathError
+from .sources.intervals import (
+    IntervalsAuthError,
+    IntervalsClient,
+    IntervalsError,
+)
 from .sources.local import async_check_export
 from .sources.push import new_verify_token
 from .sources.strava import StravaAuthError, StravaClient, StravaError, StravaInactiveError
+from .sources.watch import resolve_watch_folder
 from .training import Sex
 
 CONF_REAUTH_REASON = "reauth_reason"
@@ -100,6 +110,10 @@ _DISTANCE = selector.NumberSelector(
 _KEY = selector.TextSelector(selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD))
 GEMINI_SCHEMA = vol.Schema({vol.Optional(CONF_API_KEY): _KEY})
 GEMINI_REQUIRED_SCHEMA = vol.Schema({vol.Required(CONF_API_KEY): _KEY})
+INTERVALS_KEY_SCHEMA = vol.Schema({vol.Required(CONF_INTERVALS_API_KEY): _KEY})
+INTERVALS_SCHEMA = vol.Schema({vol.Required(CONF_ATHLETE_ID): str}).extend(
+    INTERVALS_KEY_SCHEMA.schema
+)
 
 
 def athlete_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -228,7 +242,9 @@ class CoachDynoFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Choose where the activities come from."""
-        return self.async_show_menu(step_id="user", menu_options=["strava", "export", "demo"])
+        return self.async_show_menu(
+            step_id="user", menu_options=["strava", "intervals", "export", "demo"]
+        )
 
     async def async_step_strava(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Connect a Strava account through application credentials."""
@@ -283,6 +299,68 @@ class CoachDynoFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
             CONF_VERIFY_TOKEN: new_verify_token(),
         }
         return await self.async_step_gemini()
+
+    async def async_step_intervals(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Connect an intervals.icu athlete with their id and API key, checked with a real call."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            athlete_id = str(user_input[CONF_ATHLETE_ID]).strip()
+            key = str(user_input[CONF_INTERVALS_API_KEY]).strip()
+            athlete, error = await self._async_check_intervals(athlete_id, key)
+            if athlete is not None:
+                # The athlete's own id, also when "0" (the key's athlete) was typed.
+                await self.async_set_unique_id(f"intervals_{athlete['id']}")
+                self._abort_if_unique_id_configured()
+                self._title = str(athlete.get("name") or f"intervals.icu {athlete['id']}")
+                self._data = {
+                    CONF_SOURCE_KIND: SOURCE_INTERVALS,
+                    CONF_ATHLETE_ID: athlete["id"],
+                    CONF_INTERVALS_API_KEY: key,
+                }
+                return await self.async_step_gemini()
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="intervals",
+            data_schema=self.add_suggested_values_to_schema(
+                INTERVALS_SCHEMA, {CONF_ATHLETE_ID: (user_input or {}).get(CONF_ATHLETE_ID)}
+            ),
+            errors=errors,
+        )
+
+    async def _async_check_intervals(
+        self, athlete_id: str, key: str
+    ) -> tuple[dict[str, Any] | None, str]:
+        """Ask intervals.icu for the athlete; return it, or None and an error key."""
+        client = IntervalsClient(async_get_clientsession(self.hass), athlete_id, key)
+        try:
+            return await client.get_athlete(), ""
+        except IntervalsAuthError:
+            return None, "invalid_auth"
+        except IntervalsError:
+            return None, "cannot_connect"
+
+    async def async_step_reauth_intervals(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask for a working intervals.icu key for the same athlete."""
+        entry = self._get_reauth_entry()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            key = str(user_input[CONF_INTERVALS_API_KEY]).strip()
+            athlete, error = await self._async_check_intervals(entry.data[CONF_ATHLETE_ID], key)
+            if athlete is not None:
+                return self._async_update_and_reload(
+                    entry, {**entry.data, CONF_INTERVALS_API_KEY: key}
+                )
+            errors["base"] = error
+        return self.async_show_form(
+            step_id="reauth_intervals",
+            data_schema=INTERVALS_KEY_SCHEMA,
+            errors=errors,
+            description_placeholders={"name": entry.title},
+        )
 
     async def async_step_export(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Import a Strava bulk export, or any folder of FIT/GPX/TCX files, from the config folder."""
@@ -359,11 +437,12 @@ class CoachDynoFlowHandler(config_entry_oauth2_flow.AbstractOAuth2FlowHandler, d
         )
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
-        """Strava tokens were revoked, or the Gemini key stopped working."""
-        if (
-            entry_data.get(CONF_REAUTH_REASON) == REAUTH_GEMINI
-            or entry_data.get(CONF_SOURCE_KIND) != SOURCE_STRAVA
-        ):
+        """Strava tokens or the intervals.icu key were revoked, or the Gemini key stopped working."""
+        if entry_data.get(CONF_REAUTH_REASON) == REAUTH_GEMINI:
+            return await self.async_step_reauth_gemini()
+        if entry_data.get(CONF_SOURCE_KIND) == SOURCE_INTERVALS:
+            return await self.async_step_reauth_intervals()
+        if entry_data.get(CONF_SOURCE_KIND) != SOURCE_STRAVA:
             return await self.async_step_reauth_gemini()
         return await self.async_step_reauth_confirm()
 
@@ -459,10 +538,15 @@ class CoachDynoOptionsFlow(OptionsFlow):
             options, errors = validate_athlete(
                 user_input, dt_util.now().date(), stored_race_date=stored.get(CONF_RACE_DATE)
             )
+            folder = str(user_input.get(CONF_WATCH_FOLDER) or "").strip()
+            if folder and (error := await self._async_check_folder(folder)):
+                errors[CONF_WATCH_FOLDER] = error
             if not errors:
                 for key in (CONF_PERSONA, CONF_LANGUAGE, CONF_UNITS, CONF_MODEL):
                     if user_input.get(key):
                         options[key] = user_input[key]
+                if folder:
+                    options[CONF_WATCH_FOLDER] = folder
                 return self.async_create_entry(data=options)
         # After an error the form shows what was typed, cleared fields included.
         current = user_input if user_input is not None else stored
@@ -488,6 +572,24 @@ class CoachDynoOptionsFlow(OptionsFlow):
                 vol.Optional(
                     CONF_MODEL, description={"suggested_value": current.get(CONF_MODEL)}
                 ): str,
+                vol.Optional(
+                    CONF_WATCH_FOLDER,
+                    description={"suggested_value": current.get(CONF_WATCH_FOLDER)},
+                ): str,
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="init",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"config_dir": self.hass.config.config_dir},
+        )
+
+    async def _async_check_folder(self, folder: str) -> str | None:
+        """Check a watched folder off the event loop (it touches the disk); return an error key."""
+        config_dir = Path(self.hass.config.config_dir)
+        try:
+            await self.hass.async_add_executor_job(resolve_watch_folder, config_dir, folder)
+        except ExportPathError as err:
+            return f"watch_{err.reason}"
+        return None

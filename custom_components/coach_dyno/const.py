@@ -18,6 +18,8 @@ CONF_SOURCE_KIND: Final = "source"
 SOURCE_STRAVA: Final = "strava"
 SOURCE_EXPORT: Final = "export"
 SOURCE_DEMO: Final = "demo"
+SOURCE_INTERVALS: Final = "intervals"
+CONF_INTERVALS_API_KEY: Final = "intervals_api_key"
 CONF_ATHLETE_ID: Final = "athlete_id"
 CONF_EXPORT_PATH: Final = "path"
 CONF_VERIFY_TOKEN: Final = "verify_token"  # noqa: S105 - a key name
@@ -37,6 +39,7 @@ CONF_PERSONA: Final = "persona"
 CONF_LANGUAGE: Final = "language"
 CONF_UNITS: Final = "units"
 CONF_MODEL: Final = "model"
+CONF_WATCH_FOLDER: Final = "watch_folder"
 
 DEFAULT_HR_REST: Final = 60
 DEFAULT_HR_MAX: Final = 190

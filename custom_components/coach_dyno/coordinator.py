@@ -31,6 +31,13 @@ from .const import (
     LOGGER,
 )
 from .sources.harvest import HarvestState, fetch_streams_for, harvest, streams_add_value
+from .sources.intervals import (
+    IntervalsAuthError,
+    IntervalsClient,
+    IntervalsError,
+    IntervalsRateLimitError,
+    harvest_intervals,
+)
 from .sources.strava import (
     StravaAuthError,
     StravaClient,
@@ -49,10 +56,12 @@ from .training import (
     compute_snapshot,
     similar_runs,
 )
+from .training.wellness import WellnessDay
 
 if TYPE_CHECKING:
     from .coach import Coach
     from .sources.push import PushManager
+    from .sources.watch import FolderWatcher
 
 # Polling is the safety net behind push; it slows down while push is known to work.
 POLL_INTERVAL = timedelta(hours=1)
@@ -64,6 +73,8 @@ STREAMS_MAX_AGE = timedelta(days=14)
 # one page per try, waiting twice as long after every failure, up to half an hour.
 BACKFILL_RETRY_FIRST = timedelta(minutes=1)
 BACKFILL_RETRY_MAX = timedelta(minutes=30)
+# Wellness records kept on the coordinator, newest last (readiness reads the recent weeks).
+WELLNESS_KEPT_DAYS = 90
 
 type CoachDynoConfigEntry = ConfigEntry[CoachDynoData]
 type ChangeKind = Literal["created", "updated", "deleted"]
@@ -78,6 +89,7 @@ class CoachDynoData:
     # The options in force, so an entry update that leaves them alone (a refreshed token) is cheap.
     options: dict[str, Any] = field(default_factory=dict)
     push: PushManager | None = None
+    watcher: FolderWatcher | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,8 +146,9 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         entry: CoachDynoConfigEntry,
         store: ActivityStore,
         client: StravaClient | None,
+        intervals: IntervalsClient | None = None,
     ) -> None:
-        """Bind the coordinator to its entry, store and (for Strava entries) API client."""
+        """Bind the coordinator to its entry, store and API client (Strava or intervals.icu)."""
         super().__init__(
             hass,
             LOGGER,
@@ -145,6 +158,11 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         )
         self.store = store
         self.client = client
+        self.intervals = intervals
+        # Activities intervals.icu got from Strava and may not pass on, in its last answer.
+        self.strava_placeholders = 0
+        # The latest wellness records by day, until readiness keeps its own.
+        self.wellness: dict[date, WellnessDay] = {}
         self.last_sync: datetime | None = None
         self.sync_error: str | None = None
         self._resume_unsub: CALLBACK_TYPE | None = None
@@ -161,6 +179,8 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         """Sync from Strava (if connected), then derive the snapshot from what is stored."""
         if self.client is not None:
             await self._async_sync(self.client, full=False)
+        elif self.intervals is not None:
+            await self._async_sync_intervals(self.intervals)
         return await self._async_compute()
 
     def _inputs(self) -> tuple[tuple[Activity, ...], AthleteProfile, date]:
@@ -200,10 +220,14 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
 
     async def async_harvest(self, *, full: bool) -> int:
         """Sync now (an action asked for it); return how many activities were new or changed."""
-        if self.client is None:
+        if self.intervals is not None:
+            sync = self._async_sync_intervals(self.intervals, raise_errors=True)
+        elif self.client is not None:
+            sync = self._async_sync(self.client, full=full, raise_errors=True)
+        else:
             return 0
         try:
-            return await self._async_sync(self.client, full=full, raise_errors=True)
+            return await sync
         finally:
             # Pages persisted before a fault count: publish them either way.
             await self.async_recompute()
@@ -272,8 +296,74 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
                     translation_domain=DOMAIN, translation_key="strava_no_history"
                 ) from err
         else:
+            # Whatever failed in between, a good sync proves the application is active.
+            repairs.async_delete_app_inactive(self.hass)
             self._sync_succeeded()
         return len(created) + len(updated)
+
+    async def _async_sync_intervals(
+        self, client: IntervalsClient, *, raise_errors: bool = False
+    ) -> int:
+        """Harvest runs and wellness from intervals.icu; faults keep the stored history in service."""
+        state = HarvestState.from_dict(self.store.harvest)
+        announce = state.backfill_done
+        created: list[Activity] = []
+        updated: list[Activity] = []
+
+        async def persist(page: list[Activity], new_state: HarvestState) -> None:
+            page_created, page_updated, _ = await self.store.async_update(page)
+            created.extend(page_created)
+            updated.extend(page_updated)
+            self.store.harvest = new_state.as_dict()
+            await self.store.async_save()
+
+        try:
+            try:
+                result = await harvest_intervals(
+                    client,
+                    state,
+                    persist,
+                    today=dt_util.now().date(),
+                    known=self.store.activities,
+                    executor=self.hass.async_add_executor_job,
+                )
+            finally:
+                if announce:
+                    self.fire_activity_events(created, "created")
+                    self.fire_activity_events(updated, "updated")
+        except IntervalsAuthError as err:
+            self._sync_failed("auth", err)
+            if not self.store.activities and not raise_errors:
+                raise ConfigEntryAuthFailed(
+                    translation_domain=DOMAIN, translation_key="intervals_auth"
+                ) from err
+            self.config_entry.async_start_reauth(self.hass)
+            if raise_errors:
+                raise
+        except IntervalsRateLimitError as err:
+            self._sync_failed("rate_limited", err)
+            self._schedule_resume(err.resume_at)
+            if raise_errors:
+                raise
+        except IntervalsError as err:
+            self._sync_failed("unavailable", err)
+            if raise_errors:
+                raise
+            if not self.store.activities:
+                raise UpdateFailed(
+                    translation_domain=DOMAIN, translation_key="intervals_unavailable"
+                ) from err
+        else:
+            self.strava_placeholders = result.strava_placeholders
+            await self.async_receive_wellness(result.wellness)
+            self._sync_succeeded()
+        return len(created) + len(updated)
+
+    async def async_receive_wellness(self, days: Iterable[WellnessDay]) -> None:
+        """Take wellness records (resting HR, HRV, sleep) from a source; the newest per day wins."""
+        self.wellness.update((day.day, day) for day in days)
+        for stale in sorted(self.wellness)[:-WELLNESS_KEPT_DAYS]:
+            del self.wellness[stale]
 
     async def _async_fetch_streams(self, client: StravaClient) -> None:
         """Fetch HR streams for the newest runs that lack them, within the streams budget."""
@@ -320,20 +410,22 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         await self.store.async_save()
         return with_streams
 
+    @property
+    def _source_name(self) -> str:
+        return "intervals.icu" if self.intervals is not None else "Strava"
+
     @callback
     def _sync_failed(self, reason: str, err: Exception) -> None:
         """Log a failed sync once, not on every retry."""
         if self.sync_error is None:
-            LOGGER.warning("Strava sync failed (%s): %s", reason, err)
+            LOGGER.warning("%s sync failed (%s): %s", self._source_name, reason, err)
         self.sync_error = reason
 
     @callback
     def _sync_succeeded(self) -> None:
         """Record a good sync and say once that Strava is back."""
         if self.sync_error is not None:
-            LOGGER.info("Strava sync works again")
-        # Whatever failed in between, a good sync proves the application is active.
-        repairs.async_delete_app_inactive(self.hass)
+            LOGGER.info("%s sync works again", self._source_name)
         self._backfill_retry = BACKFILL_RETRY_FIRST
         self.sync_error = None
         self.last_sync = dt_util.utcnow()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -13,14 +14,16 @@ from .const import (
     CONF_ATHLETE_ID,
     CONF_CLOUDHOOK_URL,
     CONF_EXPORT_PATH,
+    CONF_INTERVALS_API_KEY,
     CONF_RACE_NAME,
     CONF_SUBSCRIPTION_ID,
     CONF_VERIFY_TOKEN,
 )
-from .coordinator import CoachDynoConfigEntry, snapshot_status
+from .coordinator import CoachCoordinator, CoachDynoConfigEntry, snapshot_status
 
 TO_REDACT = {
     CONF_API_KEY,
+    CONF_INTERVALS_API_KEY,
     CONF_TOKEN,
     CONF_WEBHOOK_ID,
     CONF_CLOUDHOOK_URL,
@@ -79,10 +82,24 @@ async def async_get_config_entry_diagnostics(
             "rate_limits": coordinator.client.governor.as_dict() if coordinator.client else None,
             "coach": runtime.coach.diagnostics(),
         },
+        **(_intervals(coordinator) if coordinator.intervals is not None else {}),
         # Runs by name and the per-day series say nothing a bug report needs.
         "snapshot": _rounded(snapshot_status(data.snapshot)),
     }
     return async_redact_data(diagnostics, TO_REDACT)
+
+
+def _intervals(coordinator: CoachCoordinator) -> dict[str, Any]:
+    """Return what intervals.icu held back and the wellness it gave, newest last."""
+    return {
+        "intervals": {
+            "strava_placeholders_skipped": coordinator.strava_placeholders,
+            "wellness": [
+                {**asdict(day), "day": day.day.isoformat()}
+                for _, day in sorted(coordinator.wellness.items())
+            ],
+        }
+    }
 
 
 async def async_get_device_diagnostics(

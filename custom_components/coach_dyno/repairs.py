@@ -11,6 +11,10 @@ ISSUE_APP_INACTIVE = "strava_app_inactive"
 ISSUE_PUSH_UNAVAILABLE = "push_unavailable"
 ISSUE_GEMINI_QUOTA = "gemini_quota_exhausted"
 ISSUE_STORE_CORRUPT = "store_corrupt"
+ISSUE_WATCH_UNREADABLE = "watch_unreadable"
+ISSUE_WATCH_FOLDER_MISSING = "watch_folder_missing"
+# File names listed in the watched folder's issue; the rest are counted.
+_WATCH_NAMES_SHOWN = 10
 
 
 @callback
@@ -89,3 +93,31 @@ def async_create_store_corrupt(hass: HomeAssistant, entry_id: str, corrupt_path:
 def async_delete_store_corrupt(hass: HomeAssistant, entry_id: str) -> None:
     """Clear the unreadable-history issue: the entry is gone."""
     ir.async_delete_issue(hass, DOMAIN, f"{ISSUE_STORE_CORRUPT}_{entry_id}")
+
+
+@callback
+def async_set_watch_problems(
+    hass: HomeAssistant,
+    entry_id: str,
+    folder: str,
+    unreadable: tuple[str, ...],
+    *,
+    folder_missing: bool = False,
+) -> None:
+    """Keep one issue per entry naming the watched folder's unreadable files (or the missing folder)."""
+    issue_id = f"{ISSUE_WATCH_UNREADABLE}_{entry_id}"
+    if not unreadable and not folder_missing:
+        ir.async_delete_issue(hass, DOMAIN, issue_id)
+        return
+    names = [f"- {name}" for name in unreadable[:_WATCH_NAMES_SHOWN]]
+    if len(unreadable) > _WATCH_NAMES_SHOWN:
+        names.append(f"- (+{len(unreadable) - _WATCH_NAMES_SHOWN})")
+    ir.async_create_issue(
+        hass,
+        DOMAIN,
+        issue_id,
+        is_fixable=False,
+        severity=ir.IssueSeverity.WARNING,
+        translation_key=ISSUE_WATCH_FOLDER_MISSING if folder_missing else ISSUE_WATCH_UNREADABLE,
+        translation_placeholders={"folder": folder, "files": "\n".join(names)},
+    )

@@ -36,6 +36,7 @@ from .const import (
 )
 from .coordinator import CoachDynoConfigEntry
 from .sources.export import ExportPathError
+from .sources.intervals import IntervalsAuthError, IntervalsError, IntervalsRateLimitError
 from .sources.local import async_read_user_path
 from .sources.strava import (
     StravaAuthError,
@@ -279,8 +280,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
             await _require_admin(hass, call)
         entry = _entry(hass, call)
         coordinator = entry.runtime_data.coordinator
-        if coordinator.client is None:
+        watcher = entry.runtime_data.watcher
+        if coordinator.client is None and coordinator.intervals is None and watcher is None:
             raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_strava")
+        # The watched folder first: its files are on this machine, whatever Strava answers.
+        folder = await watcher.async_scan() if watcher is not None else None
         try:
             changed = await coordinator.async_harvest(full=call.data[ATTR_FULL])
         except StravaRateLimitError as err:
@@ -301,7 +305,30 @@ def async_setup_services(hass: HomeAssistant) -> None:
             raise HomeAssistantError(
                 translation_domain=DOMAIN, translation_key="strava_unavailable"
             ) from err
-        return {"new_or_updated": changed, "activities": len(coordinator.store.activities)}
+        except IntervalsRateLimitError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="intervals_rate_limited",
+                translation_placeholders={"resume_at": err.resume_at.isoformat()},
+            ) from err
+        except IntervalsAuthError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="intervals_auth"
+            ) from err
+        except IntervalsError as err:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN, translation_key="intervals_unavailable"
+            ) from err
+        answer: dict[str, Any] = {
+            "new_or_updated": changed,
+            "activities": len(coordinator.store.activities),
+        }
+        if folder is not None:
+            answer["watched_folder"] = folder
+        if coordinator.intervals is not None:
+            # Runs intervals.icu got from Strava: its API may not pass them on.
+            answer["strava_placeholders_skipped"] = coordinator.strava_placeholders
+        return answer
 
     async def import_export(call: ServiceCall) -> ServiceResponse:
         await _require_admin(hass, call)

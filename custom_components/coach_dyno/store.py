@@ -115,6 +115,8 @@ class ActivityStore:
         self.activities: dict[int, Activity] = {}
         self.harvest: dict[str, Any] = {}
         self.governor: dict[str, Any] = {}
+        # The watched folder's files already read (sources/watch.py): name -> size, mtime, readable.
+        self.watch: dict[str, Any] = {}
         # Where an unreadable file was set aside, so the caller can raise a repair issue.
         self.corrupt_path: str | None = None
         # How many incoming records were recognised as a run already stored from another source.
@@ -138,9 +140,10 @@ class ActivityStore:
             self.activities = {}
             self.harvest = {}
             self.governor = {}
+            self.watch = {}
             await self._async_set_aside(err)
             return
-        self.activities, self.harvest, self.governor, refused = parsed
+        self.activities, self.harvest, self.governor, self.watch, refused = parsed
         if refused:
             _log_refused(self.path, refused)
 
@@ -195,11 +198,15 @@ class ActivityStore:
 
     def _as_dict(self) -> dict[str, Any]:
         """Return the stored layout."""
-        return {
+        layout = {
             "activities": _ActivityList(self.activities.values()),
             "harvest": self.harvest,
             "governor": self.governor,
         }
+        if self.watch:
+            # Only entries with a watched folder carry it; older code ignores it (a minor change).
+            layout["watch"] = self.watch
+        return layout
 
 
 class ConversationStore:
@@ -349,8 +356,14 @@ def _unindex(by_minute: dict[int, set[int]], activity: Activity) -> None:
 
 def _parse(
     raw: Any,
-) -> tuple[dict[int, Activity], dict[str, Any], dict[str, Any], list[tuple[Activity, str]]]:
-    """Parse the stored layout into activities, harvest cursor, governor state and refused records."""
+) -> tuple[
+    dict[int, Activity],
+    dict[str, Any],
+    dict[str, Any],
+    dict[str, Any],
+    list[tuple[Activity, str]],
+]:
+    """Parse the stored layout: activities, harvest cursor, governor and watch state, refused records."""
     activities: dict[int, Activity] = {}
     for item in raw["activities"]:
         activity = Activity.from_dict(item)
@@ -370,7 +383,10 @@ def _parse(
     governor = raw.get("governor") or {}
     if not isinstance(governor, dict):
         raise TypeError("governor")
-    return activities, harvest, dict(governor), refused
+    watch = raw.get("watch") or {}
+    if not isinstance(watch, dict) or not isinstance(watch.get("files", {}), dict):
+        raise TypeError("watch")
+    return activities, harvest, dict(governor), dict(watch), refused
 
 
 def _log_refused(path: str, refused: list[tuple[Activity, str]]) -> None:
