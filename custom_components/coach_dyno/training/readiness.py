@@ -148,9 +148,9 @@ def assess_readiness(wellness: Iterable[WellnessDay], today: date) -> Readiness:
     judged = [signal.reasons for signal in (hrv, rhr) if signal is not None]
     if sleep_s is not None or score is not None:
         judged.append(tuple(sleep))
-    if not judged:
-        state, reasons = None, (Reason.NOT_ENOUGH_DATA,)
-    else:
+    state: ReadinessState | None = None
+    reasons: tuple[Reason, ...] = (Reason.NOT_ENOUGH_DATA,)
+    if judged:
         reasons = tuple(reason for signal in judged for reason in signal)
         off = sum(1 for signal in judged if signal)
         state = (
