@@ -31,6 +31,7 @@ from .const import (
     CONF_UNITS,
     DEFAULT_PERSONA,
     DOMAIN,
+    HOME_OPTIONS,
     SOURCE_DEMO,
     SOURCE_STRAVA,
 )
@@ -43,7 +44,7 @@ from .sources.push import PushManager, PushTarget, async_remove_entry_push
 from .sources.ratelimit import RateGovernor
 from .sources.strava import StravaClient
 from .statistics import HistoryStatistics
-from .store import ActivityStore, ConversationStore
+from .store import ActivityStore, ConversationStore, WellnessStore
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR, Platform.SWITCH]
 
@@ -83,8 +84,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
             store.activities = {activity.id: activity for activity in shifted}
             await store.async_save()
 
-    coordinator = CoachCoordinator(hass, entry, store, client)
+    wellness = WellnessStore(hass, entry.entry_id)
+    await wellness.async_load()
+    coordinator = CoachCoordinator(hass, entry, store, client, wellness)
     await coordinator.async_config_entry_first_refresh()
+    # A pending write must not outlive the entry; readings and forecasts stop coming with it.
+    entry.async_on_unload(wellness.async_flush)
+    entry.async_on_unload(coordinator.async_watch_home())
 
     # Day totals (today's load, this week, days to race) roll over at local midnight, not an hour later.
     async def _async_new_day(_now: datetime) -> None:
@@ -174,6 +180,10 @@ async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntr
     """Apply new options at once: the profile feeds the snapshot, the rest the coach."""
     if entry.options == entry.runtime_data.options:
         return
+    if any(entry.options.get(key) != entry.runtime_data.options.get(key) for key in HOME_OPTIONS):
+        # Other entities to watch: the entry starts again with them.
+        hass.config_entries.async_schedule_reload(entry.entry_id)
+        return
     entry.runtime_data.options = dict(entry.options)
     entry.runtime_data.coach.update_settings(coach_settings(entry))
     await entry.runtime_data.coordinator.async_recompute()
@@ -189,6 +199,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -
     """Forget the athlete: delete the stored history and the Strava push subscription."""
     await ActivityStore(hass, entry.entry_id).async_remove()
     await ConversationStore(hass, entry.entry_id).async_remove()
+    await WellnessStore(hass, entry.entry_id).async_remove()
     repairs.async_delete_push_unavailable(hass, entry.entry_id)
     repairs.async_delete_store_corrupt(hass, entry.entry_id)
     if entry.data[CONF_SOURCE_KIND] == SOURCE_STRAVA and CONF_TOKEN in entry.data:

@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from . import repairs
+from . import home, repairs
 from .const import (
+    CONF_CALENDAR,
     CONF_GOAL_TIME,
     CONF_HR_MAX,
     CONF_HR_REST,
+    CONF_HRV,
     CONF_LTHR,
     CONF_RACE_DATE,
     CONF_RACE_DISTANCE_KM,
     CONF_RACE_NAME,
+    CONF_RESTING_HR,
     CONF_SEX,
+    CONF_SLEEP_DURATION,
+    CONF_SLEEP_SCORE,
+    CONF_WEATHER,
     DEFAULT_HR_MAX,
     DEFAULT_HR_REST,
     DOMAIN,
@@ -38,7 +48,7 @@ from .sources.strava import (
     StravaInactiveError,
     StravaRateLimitError,
 )
-from .store import ActivityStore
+from .store import ActivityStore, WellnessStore
 from .training import (
     Activity,
     AthleteProfile,
@@ -49,6 +59,10 @@ from .training import (
     compute_snapshot,
     similar_runs,
 )
+from .training.conditions import Conditions, Heat, usual_run_time
+from .training.plan import PLAN_DAYS
+from .training.readiness import assess_readiness, median_resting_hr
+from .training.wellness import WellnessDay, merged
 
 if TYPE_CHECKING:
     from .coach import Coach
@@ -64,6 +78,9 @@ STREAMS_MAX_AGE = timedelta(days=14)
 # one page per try, waiting twice as long after every failure, up to half an hour.
 BACKFILL_RETRY_FIRST = timedelta(minutes=1)
 BACKFILL_RETRY_MAX = timedelta(minutes=30)
+# The forecast and the calendar are asked at most this often.
+HOME_REFRESH = timedelta(minutes=30)
+WELLNESS_ENTITIES = (CONF_RESTING_HR, CONF_HRV, CONF_SLEEP_DURATION, CONF_SLEEP_SCORE)
 
 type CoachDynoConfigEntry = ConfigEntry[CoachDynoData]
 type ChangeKind = Literal["created", "updated", "deleted"]
@@ -134,8 +151,9 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         entry: CoachDynoConfigEntry,
         store: ActivityStore,
         client: StravaClient | None,
+        wellness: WellnessStore,
     ) -> None:
-        """Bind the coordinator to its entry, store and (for Strava entries) API client."""
+        """Bind the coordinator to its entry, stores and (for Strava entries) API client."""
         super().__init__(
             hass,
             LOGGER,
@@ -151,6 +169,10 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         self._backfill_retry = BACKFILL_RETRY_FIRST
         # Runs Strava has no streams for: asked once, not on every sync.
         self._no_streams: set[int] = set()
+        self.wellness = wellness
+        # What the forecast and the calendar said last, by what was asked: (when, question, answer).
+        self._heat: tuple[datetime, tuple[str, datetime], Heat | None] | None = None
+        self._busy: tuple[datetime, tuple[str, date], frozenset[date]] | None = None
 
     @property
     def profile(self) -> AthleteProfile:
@@ -161,6 +183,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         """Sync from Strava (if connected), then derive the snapshot from what is stored."""
         if self.client is not None:
             await self._async_sync(self.client, full=False)
+        self._record_wellness()
         return await self._async_compute()
 
     def _inputs(self) -> tuple[tuple[Activity, ...], AthleteProfile, date]:
@@ -188,11 +211,143 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         snapshot = await self.hass.async_add_executor_job(
             compute_snapshot, activities, profile, today
         )
+        snapshot = replace(snapshot, conditions=await self._async_conditions(snapshot))
         return self._data(snapshot, profile)
 
     async def async_recompute(self) -> None:
         """Publish a new snapshot (the history, the options or the day changed), off the event loop."""
         self.async_set_updated_data(await self._async_compute())
+
+    # --- the home: wellness, weather, calendar ------------------------------------------------
+
+    @callback
+    def async_watch_home(self) -> CALLBACK_TYPE:
+        """Record wellness sensors as they change and refresh forecast and calendar; return the stop."""
+        options = self.config_entry.options
+        unsubs: list[CALLBACK_TYPE] = []
+        entities = [options[key] for key in WELLNESS_ENTITIES if options.get(key)]
+        if entities:
+
+            async def _changed(_event: Event[EventStateChangedData]) -> None:
+                if self._record_wellness():
+                    await self.async_refresh_conditions()
+
+            unsubs.append(async_track_state_change_event(self.hass, entities, _changed))
+        if options.get(CONF_WEATHER) or options.get(CONF_CALENDAR):
+
+            async def _tick(_now: datetime) -> None:
+                await self.async_refresh_conditions()
+
+            unsubs.append(async_track_time_interval(self.hass, _tick, HOME_REFRESH))
+
+        @callback
+        def _stop() -> None:
+            for unsub in unsubs:
+                unsub()
+
+        return _stop
+
+    def _today(self) -> date:
+        """Return today in the athlete's time zone."""
+        return dt_util.now(dt_util.get_time_zone(self.profile.time_zone)).date()
+
+    @callback
+    def _record_wellness(self) -> int:
+        """Record today's readings of the wellness sensors; return whether anything changed."""
+        reading = home.wellness_reading(self.hass, self.config_entry.options, self._today())
+        return self._merge_wellness((reading,))
+
+    @callback
+    def _merge_wellness(self, days: Iterable[WellnessDay]) -> int:
+        """Merge wellness days into the store, keep the resting HR current; return days changed."""
+        today = self._today()
+        self.wellness.days, changed = merged(self.wellness.days, days, today)
+        if changed:
+            self.wellness.schedule_save()
+            self._follow_resting_hr(today)
+        return changed
+
+    async def async_add_wellness(self, days: Iterable[WellnessDay]) -> int:
+        """Take wellness days from any source; return how many days changed."""
+        changed = self._merge_wellness(days)
+        if changed:
+            await self.async_refresh_conditions()
+        return changed
+
+    @callback
+    def _follow_resting_hr(self, today: date) -> None:
+        """Keep the profile's resting HR at the median of the last 7 recorded days."""
+        median = median_resting_hr(self.wellness.days.values(), today)
+        options = self.config_entry.options
+        current = options.get(CONF_HR_REST, DEFAULT_HR_REST)
+        if median is None or round(median) == current:
+            return
+        new = round(median)
+        ceiling = options.get(CONF_LTHR) or options.get(CONF_HR_MAX, DEFAULT_HR_MAX)
+        if new >= ceiling:
+            return
+        LOGGER.info(
+            "Resting heart rate follows the wellness readings: %s bpm (was %s), "
+            "the median of the last 7 days",
+            new,
+            current,
+        )
+        self.hass.config_entries.async_update_entry(
+            self.config_entry, options={**options, CONF_HR_REST: new}
+        )
+
+    async def _async_conditions(self, snapshot: TrainingSnapshot) -> Conditions:
+        """Return what the home says about today and the week, the forecast and calendar cached."""
+        options = self.config_entry.options
+        today = snapshot.today
+        heat = None
+        if (weather := options.get(CONF_WEATHER)) and not home.runner_away(self.hass, options):
+            zone = dt_util.get_time_zone(self.profile.time_zone)
+            usual = usual_run_time(run.start for run in snapshot.recent_runs)
+            at = datetime.combine(today, usual, tzinfo=zone)
+            heat = await self._async_cached_heat(weather, at)
+        busy: frozenset[date] = frozenset()
+        if calendar := options.get(CONF_CALENDAR):
+            busy = await self._async_cached_busy(calendar, today)
+        return Conditions(assess_readiness(self.wellness.days.values(), today), heat, busy)
+
+    async def _async_cached_heat(self, entity_id: str, at: datetime) -> Heat | None:
+        """Return the heat at `at`, asking the weather entity at most every half hour."""
+        now = dt_util.utcnow()
+        question = (entity_id, at)
+        if (
+            self._heat is not None
+            and self._heat[1] == question
+            and now - self._heat[0] < HOME_REFRESH
+        ):
+            return self._heat[2]
+        heat = await home.async_heat(self.hass, entity_id, at)
+        self._heat = (now, question, heat)
+        return heat
+
+    async def _async_cached_busy(self, entity_id: str, today: date) -> frozenset[date]:
+        """Return the busy days of the week, asking the calendar at most every half hour."""
+        now = dt_util.utcnow()
+        question = (entity_id, today)
+        if (
+            self._busy is not None
+            and self._busy[1] == question
+            and now - self._busy[0] < HOME_REFRESH
+        ):
+            return self._busy[2]
+        busy = await home.async_busy_days(self.hass, entity_id, today, PLAN_DAYS)
+        self._busy = (now, question, busy)
+        return busy
+
+    async def async_refresh_conditions(self) -> None:
+        """Publish the snapshot with the home's conditions now, without recomputing the history."""
+        data = self.data
+        conditions = await self._async_conditions(data.snapshot)
+        if conditions == data.snapshot.conditions:
+            return
+        # Not async_set_updated_data: that would push the next Strava poll back every time.
+        self.data = replace(data, snapshot=replace(data.snapshot, conditions=conditions))
+        self.async_update_listeners()
 
     def similar_runs(self, activity: Activity) -> tuple[Activity, ...]:
         """Return the three past runs most like `activity`, which the coach compares it with."""

@@ -11,9 +11,11 @@ Magnus formula, Alduchov and Eskridge 1996 coefficients).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 import math
+from statistics import median
 from typing import Final
 
 from .readiness import NO_READINESS, Readiness
@@ -30,6 +32,7 @@ _HEAT_BANDS: Final = (
     (170.0, 8.0),
     (180.0, 10.0),
 )
+DEFAULT_RUN_TIME: Final = time(7)
 _MAGNUS_A: Final = 17.625
 _MAGNUS_B: Final = 243.04
 
@@ -94,3 +97,9 @@ class Conditions:
 
 
 NO_CONDITIONS: Final = Conditions()
+
+
+def usual_run_time(starts: Iterable[datetime]) -> time:
+    """Return the whole hour the runner usually starts at (local starts), 07:00 without runs."""
+    hours = [start.hour + start.minute / 60 for start in starts]
+    return time(round(median(hours)) % 24) if hours else DEFAULT_RUN_TIME
