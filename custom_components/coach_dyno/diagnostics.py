@@ -13,6 +13,7 @@ from .const import (
     CONF_ATHLETE_ID,
     CONF_CLOUDHOOK_URL,
     CONF_EXPORT_PATH,
+    CONF_PERSON,
     CONF_RACE_NAME,
     CONF_SUBSCRIPTION_ID,
     CONF_VERIFY_TOKEN,
@@ -28,7 +29,10 @@ TO_REDACT = {
     CONF_ATHLETE_ID,
     CONF_SUBSCRIPTION_ID,
     CONF_EXPORT_PATH,
+    CONF_PERSON,
     CONF_RACE_NAME,
+    # A person entity is named after the runner.
+    CONF_PERSON,
     "title",
     "unique_id",
     "name",
@@ -67,6 +71,7 @@ async def async_get_config_entry_diagnostics(
         },
         "health": {
             "activities_stored": len(coordinator.store.activities),
+            "wellness_days_stored": len(coordinator.wellness.days),
             "last_sync": data.last_sync.isoformat() if data.last_sync else None,
             "sync_error": data.sync_error,
             "last_update_success": coordinator.last_update_success,
