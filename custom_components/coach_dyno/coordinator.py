@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -140,6 +140,23 @@ def profile_from_options(options: Mapping[str, Any], time_zone: str) -> AthleteP
     )
 
 
+class _Kept[Q, A]:
+    """The forecast's or the calendar's last answer, kept for `HOME_REFRESH` per question."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[datetime, Q, A] | None = None
+
+    async def answer(self, question: Q, ask: Callable[[], Awaitable[A]]) -> A:
+        """Return the kept answer to `question`, or ask again when it is older or another one."""
+        now = dt_util.utcnow()
+        kept = self._kept
+        if kept is not None and kept[1] == question and now - kept[0] < HOME_REFRESH:
+            return kept[2]
+        answer = await ask()
+        self._kept = (now, question, answer)
+        return answer
+
+
 class CoachCoordinator(DataUpdateCoordinator[CoachData]):
     """Keeps the stored history current and derives the training snapshot from it."""
 
@@ -170,9 +187,8 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         # Runs Strava has no streams for: asked once, not on every sync.
         self._no_streams: set[int] = set()
         self.wellness = wellness
-        # What the forecast and the calendar said last, by what was asked: (when, question, answer).
-        self._heat: tuple[datetime, tuple[str, datetime], Heat | None] | None = None
-        self._busy: tuple[datetime, tuple[str, date], frozenset[date]] | None = None
+        self._heat: _Kept[tuple[str, datetime], Heat | None] = _Kept()
+        self._busy: _Kept[tuple[str, date], frozenset[date]] = _Kept()
 
     @property
     def profile(self) -> AthleteProfile:
@@ -253,7 +269,7 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
 
     @callback
     def _record_wellness(self) -> int:
-        """Record today's readings of the wellness sensors; return whether anything changed."""
+        """Record today's readings of the wellness sensors; return how many days changed."""
         reading = home.wellness_reading(self.hass, self.config_entry.options, self._today())
         return self._merge_wellness((reading,))
 
@@ -305,39 +321,16 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
             zone = dt_util.get_time_zone(self.profile.time_zone)
             usual = usual_run_time(run.start for run in snapshot.recent_runs)
             at = datetime.combine(today, usual, tzinfo=zone)
-            heat = await self._async_cached_heat(weather, at)
+            heat = await self._heat.answer(
+                (weather, at), lambda: home.async_heat(self.hass, weather, at)
+            )
         busy: frozenset[date] = frozenset()
         if calendar := options.get(CONF_CALENDAR):
-            busy = await self._async_cached_busy(calendar, today)
+            busy = await self._busy.answer(
+                (calendar, today),
+                lambda: home.async_busy_days(self.hass, calendar, today, PLAN_DAYS),
+            )
         return Conditions(assess_readiness(self.wellness.days.values(), today), heat, busy)
-
-    async def _async_cached_heat(self, entity_id: str, at: datetime) -> Heat | None:
-        """Return the heat at `at`, asking the weather entity at most every half hour."""
-        now = dt_util.utcnow()
-        question = (entity_id, at)
-        if (
-            self._heat is not None
-            and self._heat[1] == question
-            and now - self._heat[0] < HOME_REFRESH
-        ):
-            return self._heat[2]
-        heat = await home.async_heat(self.hass, entity_id, at)
-        self._heat = (now, question, heat)
-        return heat
-
-    async def _async_cached_busy(self, entity_id: str, today: date) -> frozenset[date]:
-        """Return the busy days of the week, asking the calendar at most every half hour."""
-        now = dt_util.utcnow()
-        question = (entity_id, today)
-        if (
-            self._busy is not None
-            and self._busy[1] == question
-            and now - self._busy[0] < HOME_REFRESH
-        ):
-            return self._busy[2]
-        busy = await home.async_busy_days(self.hass, entity_id, today, PLAN_DAYS)
-        self._busy = (now, question, busy)
-        return busy
 
     async def async_refresh_conditions(self) -> None:
         """Publish the snapshot with the home's conditions now, without recomputing the history."""

@@ -164,7 +164,7 @@ def heat_at(
             gap = abs(when - at)
             if gap <= FORECAST_NEAR and (best is None or gap < best[0]):
                 best = (gap, entry)
-        elif dt_util.as_local(when).date() == at.date():
+        elif when.astimezone(at.tzinfo).date() == at.date():
             best = (timedelta(0), entry)
             break
     if best is None:
