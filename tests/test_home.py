@@ -468,3 +468,66 @@ async def test_busy_days_move_key_sessions(
     text = _briefing_text(hass)
     assert f"{key.day:%a} is busy: " in text
     assert "moves to" in text or "becomes an easy run" in text
+
+
+async def test_wellness_from_another_source_merges_into_the_same_days(
+    hass: HomeAssistant, home: BusyCalendar, entity_registry: er.EntityRegistry
+) -> None:
+    """Records handed over by a source (not a sensor) fill the store and turn readiness at once."""
+    entry = _entry(hrv_entity="sensor.hrv")
+    await setup_entry(hass, entry)
+    coordinator = coordinator_of(entry)
+    today = dt_util.now().date()
+    records = [
+        WellnessDay(
+            today - timedelta(days=back),
+            hrv_rmssd=35.0 if back < 5 else 60.0 + back % 4,
+            resting_hr=400.0,
+        )
+        for back in range(1, 40)
+    ]
+    assert await coordinator.async_add_wellness(records) == 39
+    assert await coordinator.async_add_wellness(records) == 0
+    await hass.async_block_till_done()
+    assert _readiness(hass, entity_registry).state == "caution"
+    # The implausible resting HR was not taken, so the profile kept its own.
+    assert all(day.resting_hr is None for day in coordinator.wellness.days.values())
+    assert entry.options["hr_rest"] == 52
+
+
+async def test_resting_hr_never_reaches_the_threshold(
+    hass: HomeAssistant, home: BusyCalendar, hass_storage: dict[str, Any]
+) -> None:
+    """A resting HR at or above the threshold heart rate is a sensor's mistake for the profile."""
+    hass_storage[WELLNESS_KEY] = _history(6, rhr=100.0)
+    await _set(hass, "resting_hr", "100")
+    entry = demo_config_entry(
+        options={**PROFILE_OPTIONS, "lthr": 95, "resting_hr_entity": "sensor.resting_hr"}
+    )
+    await setup_entry(hass, entry)
+    assert entry.options["hr_rest"] == 52
+
+
+async def test_readings_survive_a_restart_and_go_with_the_entry(
+    hass: HomeAssistant, home: BusyCalendar, hass_storage: dict[str, Any]
+) -> None:
+    """Today's readings are written when the entry unloads, read back, and removed with it."""
+    entry = _entry(**SENSORS)
+    await setup_entry(hass, entry)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    saved = hass_storage[WELLNESS_KEY]["data"]["days"]
+    assert saved == [
+        {
+            "day": dt_util.now().date().isoformat(),
+            "resting_hr": 50.0,
+            "hrv_rmssd": 62.0,
+            "sleep_seconds": 27000.0,
+            "sleep_score": 81.0,
+        }
+    ]
+    assert coordinator_of(entry).wellness.days[dt_util.now().date()].hrv_rmssd == 62
+
+    assert await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert WELLNESS_KEY not in hass_storage

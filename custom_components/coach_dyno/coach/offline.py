@@ -852,11 +852,8 @@ def _why(readiness: Readiness, voice: _Voice) -> str:
         Reason.SLEEP_SHORT: {"hours": voice.num(readiness.sleep_hours)},
         Reason.SLEEP_POOR: {"score": voice.num(readiness.sleep_score, 0)},
     }
-    return "; ".join(
-        voice.t(f"why.{reason.value}", **values[reason])
-        for reason in readiness.reasons
-        if reason in values
-    )
+    # A judged readiness has only these reasons ("not enough data" comes without a state).
+    return "; ".join(voice.t(f"why.{r.value}", **values[r]) for r in readiness.reasons)
 
 
 def _today_sentences(
