@@ -4,18 +4,27 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
-from custom_components.coach_dyno.coach import CoachSettings, Units
+from custom_components.coach_dyno.coach import Coach, CoachSettings, Units
 from custom_components.coach_dyno.coach.offline import morning_briefing, plan_week, weekly_report
 from custom_components.coach_dyno.coach.prompt import athlete_context, briefing_request
 from custom_components.coach_dyno.training import TrainingSnapshot
 from custom_components.coach_dyno.training.conditions import Conditions, Heat
 from custom_components.coach_dyno.training.plan import plan_week as planned_week
 from custom_components.coach_dyno.training.readiness import Readiness, ReadinessState, Reason
+from tests.coach import replies
+from tests.coach.conftest import FakeClock, SleepRecorder
+from tests.fakes.gemini import FakeGemini, json_reply
 from tests.training import scenarios
 from tests.training.scenarios import TODAY
+
+if TYPE_CHECKING:
+    from google.genai import Client
+
+MAIN = "gemini-2.5-flash"
 
 EN = CoachSettings()
 VI = CoachSettings(language="vi")
@@ -160,3 +169,26 @@ def test_gemini_hears_every_number_and_an_unknown_readiness() -> None:
         home(readiness=unknown), Units.METRIC
     )
     assert "Readiness" not in athlete_context(scenarios.steady_base(), Units.METRIC)
+
+
+async def test_gemini_is_held_to_readiness_and_asked_again_when_it_changes(
+    client: Client, fake_gemini: FakeGemini, sleeps: SleepRecorder, clock: FakeClock
+) -> None:
+    """Gemini's intervals on a caution day become the planner's easy run; new readiness, new call."""
+    coach = Coach(EN, client, sleep=sleeps, rand=lambda: 0.5, clock=clock)
+    ready = home(readiness=Readiness(ReadinessState.READY))
+    caution = home(readiness=LOW_HRV)
+    days = replies.plan_days(TODAY, like=ready)
+    days[0] |= {"type": "intervals", "distance_km": 9.0, "description": "5 x 1 km"}
+    fake_gemini.queue(MAIN, json_reply({"days": days, "text": "Intervals today!"}))
+    briefing = await coach.briefing(caution)
+    assert briefing.plan[0].type.value == "easy"
+    assert briefing.adjustments == (
+        "Tue: intervals 9.0 km became easy run 9.0 km (these days are for recovery).",
+    )
+    assert "Readiness caution (flags: hrv_low)" in fake_gemini.requests[0].prompt_text
+    assert await coach.briefing(caution) is briefing
+    fake_gemini.queue(MAIN, json_reply(replies.briefing(TODAY, "Ready to go.", like=ready)))
+    again = await coach.briefing(ready)
+    assert again.text == "Ready to go."
+    assert len(fake_gemini.requests) == 2
