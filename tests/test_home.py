@@ -531,3 +531,16 @@ async def test_readings_survive_a_restart_and_go_with_the_entry(
     assert await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert WELLNESS_KEY not in hass_storage
+
+
+async def test_a_new_day_records_readings_that_did_not_change(
+    hass: HomeAssistant, home: BusyCalendar, freezer: FrozenDateTimeFactory
+) -> None:
+    """At local midnight the sensors are read for the new day, though their states stayed."""
+    entry = _entry(**SENSORS)
+    await setup_entry(hass, entry)
+    today = dt_util.now().date()
+    freezer.move_to(dt_util.start_of_local_day(today + timedelta(days=1)) + timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert sorted(coordinator_of(entry).wellness.days) == [today, today + timedelta(days=1)]

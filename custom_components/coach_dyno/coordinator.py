@@ -199,7 +199,6 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         """Sync from Strava (if connected), then derive the snapshot from what is stored."""
         if self.client is not None:
             await self._async_sync(self.client, full=False)
-        self._record_wellness()
         return await self._async_compute()
 
     def _inputs(self) -> tuple[tuple[Activity, ...], AthleteProfile, date]:
@@ -223,6 +222,8 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         The first one after a start or a new profile weighs every heart-rate histogram again: tens
         of milliseconds for a long history, too long for the event loop.
         """
+        # A new day (or a start) records the sensors even when no reading changed overnight.
+        self._record_wellness()
         activities, profile, today = self._inputs()
         snapshot = await self.hass.async_add_executor_job(
             compute_snapshot, activities, profile, today
