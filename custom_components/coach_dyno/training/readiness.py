@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 import math
-from statistics import fmean, median, pstdev
+from statistics import fmean, median
 from typing import Final
 
 from .wellness import WellnessDay
@@ -75,39 +75,45 @@ class Readiness:
 NO_READINESS: Final = Readiness(None)
 
 
-def _series(days: dict[date, WellnessDay], field: str, first: date, last: date) -> list[float]:
-    """Return the measured values of `field` from `first` to `last`, both included."""
-    values = []
-    day = first
-    while day <= last:
-        record = days.get(day)
-        if record is not None and (value := getattr(record, field)) is not None:
-            values.append(float(value))
-        day += timedelta(days=1)
+def _recent(days: dict[date, WellnessDay], field: str, today: date) -> list[float | None]:
+    """Return `field` of the days before and up to `today`, newest first (None: not measured)."""
+    values: list[float | None] = []
+    for back in range(BASELINE_DAYS):
+        record = days.get(today - timedelta(days=back))
+        value = None if record is None else getattr(record, field)
+        values.append(None if value is None else float(value))
     return values
+
+
+def _spread(values: list[float], mean: float) -> float:
+    """Return the population standard deviation (statistics.pstdev is exact, and slow)."""
+    return math.sqrt(fmean([(value - mean) ** 2 for value in values]))
+
+
+def _measured(values: list[float | None], start: int, days: int) -> list[float]:
+    """Return the measured values of `days` days from `start` (days back from today)."""
+    return [value for value in values[start : start + days] if value is not None]
 
 
 def _hrv(days: dict[date, WellnessDay], today: date) -> Readiness | None:
     """Judge HRV; None when there are not enough days for it."""
-    first = today - timedelta(days=BASELINE_DAYS - 1)
-    baseline = [math.log(v) for v in _series(days, "hrv_rmssd", first, today) if v > 0]
+    ln = [None if v is None or v <= 0 else math.log(v) for v in _recent(days, "hrv_rmssd", today)]
+    baseline = _measured(ln, 0, BASELINE_DAYS)
     if len(baseline) < MIN_BASELINE_VALUES:
         return None
-    mean, swc = fmean(baseline), SWC_SD * pstdev(baseline)
+    mean = fmean(baseline)
+    swc = SWC_SD * _spread(baseline, mean)
     low = mean - swc
 
-    def rolling(end: date) -> float | None:
-        start = end - timedelta(days=WINDOW_DAYS - 1)
-        window = [math.log(v) for v in _series(days, "hrv_rmssd", start, end) if v > 0]
+    def rolling(back: int) -> float | None:
+        window = _measured(ln, back, WINDOW_DAYS)
         return fmean(window) if len(window) >= MIN_WINDOW_VALUES else None
 
-    current = rolling(today)
+    current = rolling(0)
     if current is None:
         return None
     below = 0
-    while below < WINDOW_DAYS and (value := rolling(today - timedelta(days=below))) is not None:
-        if value >= low:
-            break
+    while below < WINDOW_DAYS and (value := rolling(below)) is not None and value < low:
         below += 1
     return Readiness(
         None,
@@ -121,12 +127,13 @@ def _hrv(days: dict[date, WellnessDay], today: date) -> Readiness | None:
 
 def _resting_hr(days: dict[date, WellnessDay], today: date) -> Readiness | None:
     """Judge resting HR; None when there are not enough days for it."""
-    baseline = _series(days, "resting_hr", today - timedelta(days=BASELINE_DAYS - 1), today)
-    window = _series(days, "resting_hr", today - timedelta(days=WINDOW_DAYS - 1), today)
+    values = _recent(days, "resting_hr", today)
+    baseline = _measured(values, 0, BASELINE_DAYS)
+    window = _measured(values, 0, WINDOW_DAYS)
     if len(baseline) < MIN_BASELINE_VALUES or len(window) < MIN_WINDOW_VALUES:
         return None
     mean, current = fmean(baseline), fmean(window)
-    raised = current > mean + max(RHR_MIN_RISE, SWC_SD * pstdev(baseline))
+    raised = current > mean + max(RHR_MIN_RISE, SWC_SD * _spread(baseline, mean))
     return Readiness(None, (Reason.RHR_HIGH,) if raised else (), rhr_7d=current, rhr_baseline=mean)
 
 
