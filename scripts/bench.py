@@ -144,6 +144,12 @@ def training_section(figures: dict[str, float], module: Any) -> Section:
                 figures["guard_week_ms"] < module.PLAN_BUDGET_MS,
             ),
             Line(
+                "readiness (90 days) and a week planned around the home",
+                f"{figures['home_week_ms']:.3f} ms",
+                f"budget < {module.PLAN_BUDGET_MS:.0f} ms",
+                figures["home_week_ms"] < module.PLAN_BUDGET_MS,
+            ),
+            Line(
                 "history memory (engine objects)",
                 f"{figures['history_mb']:.2f} MB",
                 f"budget < {module.MEMORY_BUDGET_MB:.0f} MB",

@@ -5,7 +5,8 @@ Prints the median time of `compute_snapshot` (budget: well under 25 ms), also wh
 HR histogram and when no run has heart rate (every load estimated from pace), how many times faster
 it is than a deliberately naive engine that recomputes every day's load from scratch, the memory the
 history takes (budget: under 15 MB), and the time to plan a week and to hold a bad plan to the
-guardrails (budget: under 2 ms each). `bench()` returns
+guardrails (budget: under 2 ms each), and readiness from 90 days of wellness with a week planned
+around it (readiness, heat, two busy days; same budget). `bench()` returns
 the same figures for `scripts/bench`.
 """
 
@@ -55,6 +56,9 @@ def _load_training() -> ModuleType:
 
 training: Any = _load_training()
 planner: Any = importlib.import_module("_coach_dyno_training_bench.plan")
+home: Any = importlib.import_module("_coach_dyno_training_bench.conditions")
+readiness: Any = importlib.import_module("_coach_dyno_training_bench.readiness")
+wellness: Any = importlib.import_module("_coach_dyno_training_bench.wellness")
 
 YEARS = 10
 REPEATS = 15
@@ -191,6 +195,23 @@ def bench(
         for _ in range(PLANS_PER_SAMPLE):
             planner.plan_week(snapshot, TODAY)
 
+    # Ninety mornings of every wellness reading: what the coordinator judges on each update.
+    mornings = [
+        wellness.WellnessDay(
+            TODAY - timedelta(days=back), 50.0 + back % 3, 60.0 + back % 7, 27000.0, 80.0
+        )
+        for back in range(wellness.KEEP_DAYS)
+    ]
+
+    def home_weeks() -> None:
+        for _ in range(PLANS_PER_SAMPLE):
+            conditions = home.Conditions(
+                readiness.assess_readiness(mornings, TODAY),
+                home.Heat.forecast(datetime.combine(TODAY, home.DEFAULT_RUN_TIME), 27.0, 22.0),
+                frozenset({TODAY + timedelta(days=2), TODAY + timedelta(days=6)}),
+            )
+            planner.plan_week(replace(snapshot, conditions=conditions), TODAY)
+
     def guard_weeks() -> None:
         for _ in range(PLANS_PER_SAMPLE):
             planner.guard(bad, week)
@@ -199,6 +220,7 @@ def bench(
         "activities": float(len(history)),
         "plan_week_ms": _median_ms(plan_weeks, repeats) / PLANS_PER_SAMPLE,
         "guard_week_ms": _median_ms(guard_weeks, repeats) / PLANS_PER_SAMPLE,
+        "home_week_ms": _median_ms(home_weeks, repeats) / PLANS_PER_SAMPLE,
         "snapshot_ms": snapshot_ms,
         "streams_first_ms": streams_first_ms,
         "streams_ms": streams_ms,
@@ -230,6 +252,10 @@ def main() -> None:
     print(
         f"  a week planned {figures['plan_week_ms']:.3f} ms, a bad week guarded"
         f" {figures['guard_week_ms']:.3f} ms (budget < {PLAN_BUDGET_MS:.0f} ms)"
+    )
+    print(
+        f"  readiness from 90 days and a week planned around the home"
+        f" {figures['home_week_ms']:.3f} ms (budget < {PLAN_BUDGET_MS:.0f} ms)"
     )
 
 

@@ -845,3 +845,50 @@ async def test_options_errors_then_recovery(
         "language": "en",
         "units": "imperial",
     }
+
+
+async def test_options_home_section(
+    hass: HomeAssistant, demo_entry: MockConfigEntry, frozen_now: FrozenDateTimeFactory
+) -> None:
+    """The home's entities are picked in their own section, stored flat, shown again and cleared."""
+    await setup_entry(hass, demo_entry)
+    result = await hass.config_entries.options.async_init(demo_entry.entry_id)
+    home = {
+        "weather_entity": "weather.home",
+        "resting_hr_entity": "sensor.resting_hr",
+        "hrv_entity": "sensor.hrv",
+        "sleep_duration_entity": "sensor.sleep",
+        "sleep_score_entity": "sensor.sleep_score",
+        "calendar_entity": "calendar.family",
+        "person_entity": "person.anna",
+    }
+    typed = {**PROFILE_OPTIONS, "goal_time": {"hours": 1, "minutes": 45}, "home": home}
+    result = await hass.config_entries.options.async_configure(result["flow_id"], typed)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert demo_entry.options == {**PROFILE_OPTIONS, **home}
+    # Other entities to watch: the entry was set up again, and is loaded.
+    assert demo_entry.state is ConfigEntryState.LOADED
+    assert demo_entry.runtime_data.options == demo_entry.options
+
+    result = await hass.config_entries.options.async_init(demo_entry.entry_id)
+    schema = result["data_schema"]
+    assert schema is not None
+    section_schema = schema.schema["home"].schema
+    shown = {key.schema: key.description["suggested_value"] for key in section_schema.schema}
+    assert shown == home
+    # An error keeps what was typed in the section.
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**typed, "hr_max": 40, "home": {"weather_entity": "weather.home"}}
+    )
+    assert result["errors"] == {"hr_max": "hr_max_not_above_rest"}
+    section_schema = result["data_schema"].schema["home"].schema
+    shown = {key.schema: key.description["suggested_value"] for key in section_schema.schema}
+    assert shown["weather_entity"] == "weather.home"
+    assert shown["hrv_entity"] is None
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**typed, "home": {}}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert demo_entry.options == PROFILE_OPTIONS

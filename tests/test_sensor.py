@@ -34,7 +34,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from syrupy.assertion import SnapshotAssertion
 
 from custom_components.coach_dyno.const import DOMAIN
-from custom_components.coach_dyno.sensor import SENSORS
+from custom_components.coach_dyno.sensor import READINESS, SENSORS
 from custom_components.coach_dyno.training import Activity
 from tests.conftest import (
     FROZEN_NOW,
@@ -301,7 +301,7 @@ def test_every_sensor_has_a_name_and_an_icon() -> None:
     icons = json.loads((INTEGRATION / "icons.json").read_text(encoding="utf-8"))
     keys = {description.translation_key for description in SENSORS}
     assert len(keys) == len(SENSORS)
-    keys |= {"briefing", "latest_run_analysis", "risk_flags"}
+    keys |= {"briefing", "latest_run_analysis", "risk_flags", READINESS.translation_key}
     assert keys == set(strings["entity"]["sensor"])
     assert keys == set(icons["entity"]["sensor"])
     assert all(strings["entity"]["sensor"][key]["name"] for key in keys)

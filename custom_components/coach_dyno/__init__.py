@@ -35,6 +35,7 @@ from .const import (
     CONF_WATCH_FOLDER,
     DEFAULT_PERSONA,
     DOMAIN,
+    HOME_OPTIONS,
     SOURCE_DEMO,
     SOURCE_INTERVALS,
     SOURCE_STRAVA,
@@ -50,7 +51,7 @@ from .sources.ratelimit import RateGovernor
 from .sources.strava import StravaClient
 from .sources.watch import FolderWatcher
 from .statistics import HistoryStatistics
-from .store import ActivityStore, ConversationStore
+from .store import ActivityStore, ConversationStore, WellnessStore
 
 PLATFORMS = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR, Platform.SWITCH]
 
@@ -97,8 +98,13 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
             store.activities = {activity.id: activity for activity in shifted}
             await store.async_save()
 
-    coordinator = CoachCoordinator(hass, entry, store, client, intervals)
+    wellness = WellnessStore(hass, entry.entry_id)
+    await wellness.async_load()
+    coordinator = CoachCoordinator(hass, entry, store, client, wellness, intervals=intervals)
     await coordinator.async_config_entry_first_refresh()
+    # A pending write must not outlive the entry; readings and forecasts stop coming with it.
+    entry.async_on_unload(wellness.async_flush)
+    entry.async_on_unload(coordinator.async_watch_home())
 
     # Day totals (today's load, this week, days to race) roll over at local midnight, not an hour later.
     async def _async_new_day(_now: datetime) -> None:
@@ -224,8 +230,13 @@ async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntr
     if entry.options == entry.runtime_data.options:
         return
     if entry.options.get(CONF_WATCH_FOLDER) != entry.runtime_data.options.get(CONF_WATCH_FOLDER):
-        # Another folder (or none): the watcher and its issue start over with the entry.
+        # Another folder (or none): its issue starts over with the watcher.
         repairs.async_set_watch_problems(hass, entry.entry_id, "", ())
+    if any(
+        entry.options.get(key) != entry.runtime_data.options.get(key)
+        for key in (CONF_WATCH_FOLDER, *HOME_OPTIONS)
+    ):
+        # Another folder or other entities to watch: the entry starts again with them.
         hass.config_entries.async_schedule_reload(entry.entry_id)
         return
     entry.runtime_data.options = dict(entry.options)
@@ -243,6 +254,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -
     """Forget the athlete: delete the stored history and the Strava push subscription."""
     await ActivityStore(hass, entry.entry_id).async_remove()
     await ConversationStore(hass, entry.entry_id).async_remove()
+    await WellnessStore(hass, entry.entry_id).async_remove()
     repairs.async_delete_push_unavailable(hass, entry.entry_id)
     repairs.async_delete_store_corrupt(hass, entry.entry_id)
     repairs.async_set_watch_problems(hass, entry.entry_id, "", ())

@@ -18,6 +18,7 @@ from homeassistant.config_entries import (
 )
 from homeassistant.const import CONF_API_KEY, CONF_TOKEN, CONF_WEBHOOK_ID, UnitOfLength
 from homeassistant.core import callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers import config_entry_oauth2_flow, selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
@@ -28,27 +29,35 @@ from .coach import CoachAuthError, CoachError, async_validate_api_key
 from .coach.settings import normalize_language
 from .const import (
     CONF_ATHLETE_ID,
+    CONF_CALENDAR,
     CONF_EXPORT_PATH,
     CONF_GOAL_TIME,
     CONF_HR_MAX,
     CONF_HR_REST,
+    CONF_HRV,
     CONF_INTERVALS_API_KEY,
     CONF_LANGUAGE,
     CONF_LTHR,
     CONF_MODEL,
+    CONF_PERSON,
     CONF_PERSONA,
     CONF_RACE_DATE,
     CONF_RACE_DISTANCE_KM,
     CONF_RACE_NAME,
+    CONF_RESTING_HR,
     CONF_SEX,
+    CONF_SLEEP_DURATION,
+    CONF_SLEEP_SCORE,
     CONF_SOURCE_KIND,
     CONF_UNITS,
     CONF_VERIFY_TOKEN,
     CONF_WATCH_FOLDER,
+    CONF_WEATHER,
     DEFAULT_HR_MAX,
     DEFAULT_HR_REST,
     DEFAULT_PERSONA,
     DOMAIN,
+    HOME_OPTIONS,
     LANGUAGES,
     PERSONAS,
     SOURCE_DEMO,
@@ -114,6 +123,29 @@ INTERVALS_KEY_SCHEMA = vol.Schema({vol.Required(CONF_INTERVALS_API_KEY): _KEY})
 INTERVALS_SCHEMA = vol.Schema({vol.Required(CONF_ATHLETE_ID): str}).extend(
     INTERVALS_KEY_SCHEMA.schema
 )
+# The options' section of what the home knows, and the domain each of its entities comes from.
+HOME_SECTION = "home"
+_HOME_DOMAINS = {
+    CONF_WEATHER: "weather",
+    CONF_RESTING_HR: "sensor",
+    CONF_HRV: "sensor",
+    CONF_SLEEP_DURATION: "sensor",
+    CONF_SLEEP_SCORE: "sensor",
+    CONF_CALENDAR: "calendar",
+    CONF_PERSON: "person",
+}
+
+
+def home_schema(current: Mapping[str, Any]) -> vol.Schema:
+    """Return the optional entities the coach reads from the home, prefilled from `current`."""
+    return vol.Schema(
+        {
+            vol.Optional(
+                key, description={"suggested_value": current.get(key)}
+            ): selector.EntitySelector(selector.EntitySelectorConfig(domain=_HOME_DOMAINS[key]))
+            for key in HOME_OPTIONS
+        }
+    )
 
 
 def athlete_schema(defaults: Mapping[str, Any]) -> vol.Schema:
@@ -547,9 +579,12 @@ class CoachDynoOptionsFlow(OptionsFlow):
                         options[key] = user_input[key]
                 if folder:
                     options[CONF_WATCH_FOLDER] = folder
+                home = user_input.get(HOME_SECTION, {})
+                options.update({key: home[key] for key in HOME_OPTIONS if home.get(key)})
                 return self.async_create_entry(data=options)
         # After an error the form shows what was typed, cleared fields included.
         current = user_input if user_input is not None else stored
+        home_current = current.get(HOME_SECTION, {}) if user_input is not None else stored
         schema = athlete_schema(current).extend(
             {
                 vol.Required(
@@ -576,6 +611,7 @@ class CoachDynoOptionsFlow(OptionsFlow):
                     CONF_WATCH_FOLDER,
                     description={"suggested_value": current.get(CONF_WATCH_FOLDER)},
                 ): str,
+                vol.Optional(HOME_SECTION): section(home_schema(home_current), {"collapsed": True}),
             }
         )
         return self.async_show_form(

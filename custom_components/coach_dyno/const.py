@@ -41,6 +41,24 @@ CONF_UNITS: Final = "units"
 CONF_MODEL: Final = "model"
 CONF_WATCH_FOLDER: Final = "watch_folder"
 
+# Options: what the home knows (all optional entity ids)
+CONF_WEATHER: Final = "weather_entity"
+CONF_RESTING_HR: Final = "resting_hr_entity"
+CONF_HRV: Final = "hrv_entity"
+CONF_SLEEP_DURATION: Final = "sleep_duration_entity"
+CONF_SLEEP_SCORE: Final = "sleep_score_entity"
+CONF_CALENDAR: Final = "calendar_entity"
+CONF_PERSON: Final = "person_entity"
+HOME_OPTIONS: Final = (
+    CONF_WEATHER,
+    CONF_RESTING_HR,
+    CONF_HRV,
+    CONF_SLEEP_DURATION,
+    CONF_SLEEP_SCORE,
+    CONF_CALENDAR,
+    CONF_PERSON,
+)
+
 DEFAULT_HR_REST: Final = 60
 DEFAULT_HR_MAX: Final = 190
 DEFAULT_PERSONA: Final = "supportive"

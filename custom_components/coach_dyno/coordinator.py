@@ -2,28 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
-from homeassistant.helpers.event import async_track_point_in_utc_time
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from . import repairs
+from . import home, repairs
 from .const import (
+    CONF_CALENDAR,
     CONF_GOAL_TIME,
     CONF_HR_MAX,
     CONF_HR_REST,
+    CONF_HRV,
     CONF_LTHR,
     CONF_RACE_DATE,
     CONF_RACE_DISTANCE_KM,
     CONF_RACE_NAME,
+    CONF_RESTING_HR,
     CONF_SEX,
+    CONF_SLEEP_DURATION,
+    CONF_SLEEP_SCORE,
+    CONF_WEATHER,
     DEFAULT_HR_MAX,
     DEFAULT_HR_REST,
     DOMAIN,
@@ -45,7 +55,7 @@ from .sources.strava import (
     StravaInactiveError,
     StravaRateLimitError,
 )
-from .store import ActivityStore
+from .store import ActivityStore, WellnessStore
 from .training import (
     Activity,
     AthleteProfile,
@@ -56,7 +66,10 @@ from .training import (
     compute_snapshot,
     similar_runs,
 )
-from .training.wellness import WellnessDay
+from .training.conditions import Conditions, Heat, usual_run_time
+from .training.plan import PLAN_DAYS
+from .training.readiness import assess_readiness, median_resting_hr
+from .training.wellness import WellnessDay, merged
 
 if TYPE_CHECKING:
     from .coach import Coach
@@ -73,8 +86,9 @@ STREAMS_MAX_AGE = timedelta(days=14)
 # one page per try, waiting twice as long after every failure, up to half an hour.
 BACKFILL_RETRY_FIRST = timedelta(minutes=1)
 BACKFILL_RETRY_MAX = timedelta(minutes=30)
-# Wellness records kept on the coordinator, newest last (readiness reads the recent weeks).
-WELLNESS_KEPT_DAYS = 90
+# The forecast and the calendar are asked at most this often.
+HOME_REFRESH = timedelta(minutes=30)
+WELLNESS_ENTITIES = (CONF_RESTING_HR, CONF_HRV, CONF_SLEEP_DURATION, CONF_SLEEP_SCORE)
 
 type CoachDynoConfigEntry = ConfigEntry[CoachDynoData]
 type ChangeKind = Literal["created", "updated", "deleted"]
@@ -135,6 +149,23 @@ def profile_from_options(options: Mapping[str, Any], time_zone: str) -> AthleteP
     )
 
 
+class _Kept[Q, A]:
+    """The forecast's or the calendar's last answer, kept for `HOME_REFRESH` per question."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[datetime, Q, A] | None = None
+
+    async def answer(self, question: Q, ask: Callable[[], Awaitable[A]]) -> A:
+        """Return the kept answer to `question`, or ask again when it is older or another one."""
+        now = dt_util.utcnow()
+        kept = self._kept
+        if kept is not None and kept[1] == question and now - kept[0] < HOME_REFRESH:
+            return kept[2]
+        answer = await ask()
+        self._kept = (now, question, answer)
+        return answer
+
+
 class CoachCoordinator(DataUpdateCoordinator[CoachData]):
     """Keeps the stored history current and derives the training snapshot from it."""
 
@@ -146,9 +177,11 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         entry: CoachDynoConfigEntry,
         store: ActivityStore,
         client: StravaClient | None,
+        wellness: WellnessStore,
+        *,
         intervals: IntervalsClient | None = None,
     ) -> None:
-        """Bind the coordinator to its entry, store and API client (Strava or intervals.icu)."""
+        """Bind the coordinator to its entry, stores and API client (Strava or intervals.icu)."""
         super().__init__(
             hass,
             LOGGER,
@@ -161,14 +194,15 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         self.intervals = intervals
         # Activities intervals.icu got from Strava and may not pass on, in its last answer.
         self.strava_placeholders = 0
-        # The latest wellness records by day, until readiness keeps its own.
-        self.wellness: dict[date, WellnessDay] = {}
         self.last_sync: datetime | None = None
         self.sync_error: str | None = None
         self._resume_unsub: CALLBACK_TYPE | None = None
         self._backfill_retry = BACKFILL_RETRY_FIRST
         # Runs Strava has no streams for: asked once, not on every sync.
         self._no_streams: set[int] = set()
+        self.wellness = wellness
+        self._heat: _Kept[tuple[str, datetime], Heat | None] = _Kept()
+        self._busy: _Kept[tuple[str, date], frozenset[date]] = _Kept()
 
     @property
     def profile(self) -> AthleteProfile:
@@ -204,15 +238,126 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
         The first one after a start or a new profile weighs every heart-rate histogram again: tens
         of milliseconds for a long history, too long for the event loop.
         """
+        # A new day (or a start) records the sensors even when no reading changed overnight.
+        self._record_wellness()
         activities, profile, today = self._inputs()
         snapshot = await self.hass.async_add_executor_job(
             compute_snapshot, activities, profile, today
         )
+        snapshot = replace(snapshot, conditions=await self._async_conditions(snapshot))
         return self._data(snapshot, profile)
 
     async def async_recompute(self) -> None:
         """Publish a new snapshot (the history, the options or the day changed), off the event loop."""
         self.async_set_updated_data(await self._async_compute())
+
+    # --- the home: wellness, weather, calendar ------------------------------------------------
+
+    @callback
+    def async_watch_home(self) -> CALLBACK_TYPE:
+        """Record wellness sensors as they change and refresh forecast and calendar; return the stop."""
+        options = self.config_entry.options
+        unsubs: list[CALLBACK_TYPE] = []
+        entities = [options[key] for key in WELLNESS_ENTITIES if options.get(key)]
+        if entities:
+
+            async def _changed(_event: Event[EventStateChangedData]) -> None:
+                if self._record_wellness():
+                    await self.async_refresh_conditions()
+
+            unsubs.append(async_track_state_change_event(self.hass, entities, _changed))
+        if options.get(CONF_WEATHER) or options.get(CONF_CALENDAR):
+
+            async def _tick(_now: datetime) -> None:
+                await self.async_refresh_conditions()
+
+            unsubs.append(async_track_time_interval(self.hass, _tick, HOME_REFRESH))
+
+        @callback
+        def _stop() -> None:
+            for unsub in unsubs:
+                unsub()
+
+        return _stop
+
+    def _today(self) -> date:
+        """Return today in the athlete's time zone."""
+        return dt_util.now(dt_util.get_time_zone(self.profile.time_zone)).date()
+
+    @callback
+    def _record_wellness(self) -> int:
+        """Record today's readings of the wellness sensors; return how many days changed."""
+        reading = home.wellness_reading(self.hass, self.config_entry.options, self._today())
+        return self._merge_wellness((reading,))
+
+    @callback
+    def _merge_wellness(self, days: Iterable[WellnessDay]) -> int:
+        """Merge wellness days into the store, keep the resting HR current; return days changed."""
+        today = self._today()
+        self.wellness.days, changed = merged(self.wellness.days, days, today)
+        if changed:
+            self.wellness.schedule_save()
+            self._follow_resting_hr(today)
+        return changed
+
+    async def async_add_wellness(self, days: Iterable[WellnessDay]) -> int:
+        """Take wellness days from any source; return how many days changed."""
+        changed = self._merge_wellness(days)
+        if changed:
+            await self.async_refresh_conditions()
+        return changed
+
+    @callback
+    def _follow_resting_hr(self, today: date) -> None:
+        """Keep the profile's resting HR at the median of the last 7 recorded days."""
+        median = median_resting_hr(self.wellness.days.values(), today)
+        options = self.config_entry.options
+        current = options.get(CONF_HR_REST, DEFAULT_HR_REST)
+        if median is None or round(median) == current:
+            return
+        new = round(median)
+        ceiling = options.get(CONF_LTHR) or options.get(CONF_HR_MAX, DEFAULT_HR_MAX)
+        if new >= ceiling:
+            return
+        LOGGER.info(
+            "Resting heart rate follows the wellness readings: %s bpm (was %s), "
+            "the median of the last 7 days",
+            new,
+            current,
+        )
+        self.hass.config_entries.async_update_entry(
+            self.config_entry, options={**options, CONF_HR_REST: new}
+        )
+
+    async def _async_conditions(self, snapshot: TrainingSnapshot) -> Conditions:
+        """Return what the home says about today and the week, the forecast and calendar cached."""
+        options = self.config_entry.options
+        today = snapshot.today
+        heat = None
+        if (weather := options.get(CONF_WEATHER)) and not home.runner_away(self.hass, options):
+            zone = dt_util.get_time_zone(self.profile.time_zone)
+            usual = usual_run_time(run.start for run in snapshot.recent_runs)
+            at = datetime.combine(today, usual, tzinfo=zone)
+            heat = await self._heat.answer(
+                (weather, at), lambda: home.async_heat(self.hass, weather, at)
+            )
+        busy: frozenset[date] = frozenset()
+        if calendar := options.get(CONF_CALENDAR):
+            busy = await self._busy.answer(
+                (calendar, today),
+                lambda: home.async_busy_days(self.hass, calendar, today, PLAN_DAYS),
+            )
+        return Conditions(assess_readiness(self.wellness.days.values(), today), heat, busy)
+
+    async def async_refresh_conditions(self) -> None:
+        """Publish the snapshot with the home's conditions now, without recomputing the history."""
+        data = self.data
+        conditions = await self._async_conditions(data.snapshot)
+        if conditions == data.snapshot.conditions:
+            return
+        # Not async_set_updated_data: that would push the next Strava poll back every time.
+        self.data = replace(data, snapshot=replace(data.snapshot, conditions=conditions))
+        self.async_update_listeners()
 
     def similar_runs(self, activity: Activity) -> tuple[Activity, ...]:
         """Return the three past runs most like `activity`, which the coach compares it with."""
@@ -355,15 +500,10 @@ class CoachCoordinator(DataUpdateCoordinator[CoachData]):
                 ) from err
         else:
             self.strava_placeholders = result.strava_placeholders
-            await self.async_receive_wellness(result.wellness)
+            # Merged before the snapshot this sync computes, which reads them.
+            self._merge_wellness(result.wellness)
             self._sync_succeeded()
         return len(created) + len(updated)
-
-    async def async_receive_wellness(self, days: Iterable[WellnessDay]) -> None:
-        """Take wellness records (resting HR, HRV, sleep) from a source; the newest per day wins."""
-        self.wellness.update((day.day, day) for day in days)
-        for stale in sorted(self.wellness)[:-WELLNESS_KEPT_DAYS]:
-            del self.wellness[stale]
 
     async def _async_fetch_streams(self, client: StravaClient) -> None:
         """Fetch HR streams for the newest runs that lack them, within the streams budget."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -15,11 +14,12 @@ from .const import (
     CONF_CLOUDHOOK_URL,
     CONF_EXPORT_PATH,
     CONF_INTERVALS_API_KEY,
+    CONF_PERSON,
     CONF_RACE_NAME,
     CONF_SUBSCRIPTION_ID,
     CONF_VERIFY_TOKEN,
 )
-from .coordinator import CoachCoordinator, CoachDynoConfigEntry, snapshot_status
+from .coordinator import CoachDynoConfigEntry, snapshot_status
 
 TO_REDACT = {
     CONF_API_KEY,
@@ -31,7 +31,10 @@ TO_REDACT = {
     CONF_ATHLETE_ID,
     CONF_SUBSCRIPTION_ID,
     CONF_EXPORT_PATH,
+    CONF_PERSON,
     CONF_RACE_NAME,
+    # A person entity is named after the runner.
+    CONF_PERSON,
     "title",
     "unique_id",
     "name",
@@ -70,6 +73,7 @@ async def async_get_config_entry_diagnostics(
         },
         "health": {
             "activities_stored": len(coordinator.store.activities),
+            "wellness_days_stored": len(coordinator.wellness.days),
             "last_sync": data.last_sync.isoformat() if data.last_sync else None,
             "sync_error": data.sync_error,
             "last_update_success": coordinator.last_update_success,
@@ -82,24 +86,15 @@ async def async_get_config_entry_diagnostics(
             "rate_limits": coordinator.client.governor.as_dict() if coordinator.client else None,
             "coach": runtime.coach.diagnostics(),
         },
-        **(_intervals(coordinator) if coordinator.intervals is not None else {}),
+        **(
+            {"intervals": {"strava_placeholders_skipped": coordinator.strava_placeholders}}
+            if coordinator.intervals is not None
+            else {}
+        ),
         # Runs by name and the per-day series say nothing a bug report needs.
         "snapshot": _rounded(snapshot_status(data.snapshot)),
     }
     return async_redact_data(diagnostics, TO_REDACT)
-
-
-def _intervals(coordinator: CoachCoordinator) -> dict[str, Any]:
-    """Return what intervals.icu held back and the wellness it gave, newest last."""
-    return {
-        "intervals": {
-            "strava_placeholders_skipped": coordinator.strava_placeholders,
-            "wellness": [
-                {**asdict(day), "day": day.day.isoformat()}
-                for _, day in sorted(coordinator.wellness.items())
-            ],
-        }
-    }
 
 
 async def async_get_device_diagnostics(

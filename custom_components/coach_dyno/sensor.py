@@ -28,11 +28,12 @@ from .coach.risk import detect_risks
 from .coach.schemas import plan_as_dicts
 from .coach.settings import Units
 from .const import DOMAIN
-from .coordinator import CoachCoordinator, CoachData, CoachDynoConfigEntry
+from .coordinator import WELLNESS_ENTITIES, CoachCoordinator, CoachData, CoachDynoConfigEntry
 from .entity import CoachDynoEntity
 from .intent import ha_units
 from .training import LoadSummary, TrainingPhase, Volume
 from .training.load import ACUTE_DAYS, ATL_DAYS, CHRONIC_DAYS, CTL_DAYS
+from .training.readiness import ReadinessState
 
 PARALLEL_UPDATES = 0
 
@@ -320,6 +321,37 @@ SENSORS: tuple[CoachSensorDescription, ...] = (
 )
 
 
+def _readiness_attributes(data: CoachData) -> dict[str, Any]:
+    """Return readiness's reasons and numbers, and what the heat and the calendar change."""
+    conditions = data.snapshot.conditions
+    readiness = conditions.readiness
+    low, high = readiness.hrv_range or (None, None)
+    return {
+        "reasons": [reason.value for reason in readiness.reasons],
+        "hrv_7d": _round(readiness.hrv_7d, 1),
+        "hrv_baseline": _round(readiness.hrv_baseline, 1),
+        "hrv_normal_low": _round(low, 1),
+        "hrv_normal_high": _round(high, 1),
+        "hrv_days_below": readiness.hrv_days_below,
+        "resting_hr_7d": _round(readiness.rhr_7d, 1),
+        "resting_hr_baseline": _round(readiness.rhr_baseline, 1),
+        "sleep_last_night_h": _round(readiness.sleep_hours, 2),
+        "sleep_score": _round(readiness.sleep_score, 0),
+        "heat_adjustment_pct": None if conditions.heat is None else conditions.heat.slowdown_pct,
+        "busy_days": sorted(day.isoformat() for day in conditions.busy_days),
+    }
+
+
+READINESS = CoachSensorDescription(
+    key="readiness",
+    translation_key="readiness",
+    device_class=SensorDeviceClass.ENUM,
+    options=[state.value for state in ReadinessState],
+    value_fn=lambda d: None if (state := d.snapshot.conditions.readiness.state) is None else state,
+    attr_fn=_readiness_attributes,
+)
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: CoachDynoConfigEntry,
@@ -328,9 +360,16 @@ async def async_setup_entry(
     """Add the athlete's sensors."""
     _forget_old_duration_units(hass, entry)
     coordinator = entry.runtime_data.coordinator
+    # Readiness only for a runner whose wellness the coach reads (sensors, or records from a source).
+    readiness = (
+        [CoachSensor(coordinator, READINESS)]
+        if coordinator.wellness.days or any(entry.options.get(key) for key in WELLNESS_ENTITIES)
+        else []
+    )
     async_add_entities(
         [
             *(CoachSensor(coordinator, description) for description in SENSORS),
+            *readiness,
             BriefingSensor(entry),
             LatestAnalysisSensor(entry),
             RiskFlagsSensor(entry),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 import inspect
 import json
 import os
@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 from .const import DOMAIN, LOGGER
 from .sources.harvest import HarvestState
 from .training import Activity, bounds
+from .training.wellness import RANGES, WellnessDay, plausible
 
 STORAGE_VERSION = 1
 # Minor 2 added the harvest cursor; older files rebuild it from their activities.
@@ -207,6 +208,58 @@ class ActivityStore:
             # Only entries with a watched folder carry it; older code ignores it (a minor change).
             layout["watch"] = self.watch
         return layout
+
+
+class WellnessStore:
+    """The runner's wellness days, in a small file of their own so a reading never rewrites history."""
+
+    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
+        """Bind the store to one config entry."""
+        self._store: Store[dict[str, Any]] = Store(
+            hass, 1, f"{DOMAIN}.{entry_id}.wellness", private=True, atomic_writes=True
+        )
+        self.days: dict[date, WellnessDay] = {}
+        self._dirty = False
+
+    async def async_load(self) -> None:
+        """Load the stored days; a record that cannot be read is left out."""
+        raw = await self._store.async_load()
+        items = raw.get("days") if isinstance(raw, dict) else None
+        days = []
+        for item in items if isinstance(items, list) else []:
+            try:
+                days.append(
+                    WellnessDay(
+                        date.fromisoformat(item["day"]),
+                        **{name: item.get(name) for name in RANGES},
+                    )
+                )
+            except (KeyError, TypeError, ValueError):
+                continue
+        self.days = {day.day: plausible(day) for day in days}
+
+    def schedule_save(self) -> None:
+        """Save soon; readings in quick succession are written once."""
+        self._dirty = True
+        self._store.async_delay_save(self._as_dict, 1.0)
+
+    def _as_dict(self) -> dict[str, Any]:
+        self._dirty = False
+        return {
+            "days": [
+                {"day": day.isoformat(), **{name: getattr(record, name) for name in RANGES}}
+                for day, record in self.days.items()
+            ]
+        }
+
+    async def async_flush(self) -> None:
+        """Write a pending save now (the entry unloads), so no timer outlives the entry."""
+        if self._dirty:
+            await self._store.async_save(self._as_dict())
+
+    async def async_remove(self) -> None:
+        """Delete the file (config entry removed)."""
+        await self._store.async_remove()
 
 
 class ConversationStore:

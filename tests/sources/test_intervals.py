@@ -457,11 +457,13 @@ async def test_runs_and_wellness_reach_the_coach_and_diagnostics(
     assert state is not None
     assert float(state.state) == pytest.approx(20.0)
     coordinator = entry.runtime_data.coordinator
-    assert coordinator.wellness == {
+    assert coordinator.wellness.days == {
         TODAY: WellnessDay(
             day=TODAY, resting_hr=47, hrv_rmssd=72.0, sleep_seconds=26_000, sleep_score=80
         )
     }
+    # The wellness records make readiness appear, as a wellness sensor would.
+    assert hass.states.get("sensor.dyno_runner_readiness") is not None
     answer = await call_action(hass, "harvest", {"config_entry_id": entry.entry_id})
     assert answer["strava_placeholders_skipped"] == 1
     assert answer["activities"] == 2
@@ -470,8 +472,7 @@ async def test_runs_and_wellness_reach_the_coach_and_diagnostics(
     assert API_KEY not in json.dumps(diagnostics)
     assert diagnostics["entry"]["data"]["intervals_api_key"] == "**REDACTED**"
     assert diagnostics["intervals"]["strava_placeholders_skipped"] == 1
-    assert diagnostics["intervals"]["wellness"][0]["day"] == TODAY.isoformat()
-    assert diagnostics["intervals"]["wellness"][0]["hrv_rmssd"] == 72.0
+    assert diagnostics["health"]["wellness_days_stored"] == 1
 
 
 async def test_new_runs_arrive_with_the_hourly_sync(
@@ -627,22 +628,3 @@ async def test_polls_that_fail_keep_the_history_and_come_back(
     state = hass.states.get("sensor.dyno_runner_distance_this_week")
     assert state is not None
     assert state.state != "unavailable"
-
-
-async def test_the_coordinator_keeps_the_latest_ninety_days_of_wellness(
-    hass: HomeAssistant, intervals: FakeIntervals, frozen_now: FrozenDateTimeFactory
-) -> None:
-    """Records arriving again replace their day; the oldest beyond 90 days are let go."""
-    entry = intervals_entry()
-    intervals.add_run(THURSDAY)
-    await setup_entry(hass, entry)
-    coordinator = entry.runtime_data.coordinator
-
-    await coordinator.async_receive_wellness(
-        WellnessDay(day=TODAY - timedelta(days=n), resting_hr=50 + n % 5) for n in range(100)
-    )
-    await coordinator.async_receive_wellness([WellnessDay(day=TODAY, resting_hr=44)])
-
-    assert len(coordinator.wellness) == 90
-    assert min(coordinator.wellness) == TODAY - timedelta(days=89)
-    assert coordinator.wellness[TODAY].resting_hr == 44

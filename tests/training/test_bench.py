@@ -24,6 +24,7 @@ def test_bench_reports_every_figure(capsys: pytest.CaptureFixture[str]) -> None:
     assert figures["streams_first_ms"] > 0
     assert figures["streams_ms"] > 0
     assert figures["no_hr_ms"] > 0
+    assert 0 < figures["home_week_ms"] < 50
     assert figures["speedup_vs_naive"] == pytest.approx(
         figures["naive_ms"] / figures["snapshot_ms"]
     )

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
     from google.genai import Client
 
     from custom_components.coach_dyno.training import Activity, RunSummary, TrainingSnapshot
+    from custom_components.coach_dyno.training.conditions import Conditions
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -190,7 +191,7 @@ class Coach:
         self._caller: GeminiCaller | None = None
         self._client_lock = asyncio.Lock()
         self._briefing_lock = asyncio.Lock()
-        self._briefings: dict[tuple[str, date, int, str, str, str], Briefing] = {}
+        self._briefings: dict[tuple[str, date, int, str, str, str, Conditions], Briefing] = {}
         self._analyses: OrderedDict[int, Analysis] = OrderedDict()
         self._memory_data: MutableMapping[str, Any] | None = None
         if isinstance(memory, ConversationMemory):
@@ -321,7 +322,8 @@ class Coach:
         if kind not in BRIEFING_KINDS:
             raise ValueError(f"unknown briefing kind {kind!r}")
         settings = self._settings
-        # A run logged later in the day changes what the briefing says (and the plan's first day).
+        # A run logged later in the day changes what the briefing says (and the plan's first day),
+        # and so does what the home says (readiness, heat, busy days).
         runs_today = snapshot.recent.today_runs
         key = (
             kind,
@@ -330,6 +332,7 @@ class Coach:
             settings.language,
             settings.persona,
             settings.units,
+            snapshot.conditions,
         )
         # One call at a time, so two automations firing together still cost one LLM call.
         async with self._briefing_lock:

@@ -21,6 +21,7 @@ import unicodedata
 from custom_components.coach_dyno.training.load import CTL_DAYS
 from custom_components.coach_dyno.training.plan import (
     HARD,
+    ChangeReason,
     Correction,
     Guarded,
     Rule,
@@ -31,12 +32,13 @@ from custom_components.coach_dyno.training.plan import (
     guard,
     plan_week as planned_week,
 )
+from custom_components.coach_dyno.training.readiness import Readiness, Reason
 
 from .formatting import fmt_distance, fmt_duration, fmt_pace, pace_of
 from .prompt import PastRun
 from .risk import RACE_RECOVERY_DAYS, Risk, RiskCode, detect_risks
 from .schemas import AnalysisContent, PlannedWorkout, Workout
-from .settings import CoachSettings, Persona
+from .settings import CoachSettings, Persona, Units
 
 if TYPE_CHECKING:
     from custom_components.coach_dyno.training import RunSummary, TrainingSnapshot
@@ -232,6 +234,15 @@ _EN: Final[dict[str, str]] = {
     ),
     "answer.status": "Right now: {week} this week, form (TSB) {tsb}.",
     "hr": ", HR {hr}",
+    "today.eased": "Today: {after} instead of {before}: {why}.",
+    "readiness.easy": "Keep today easy: {why}.",
+    "why.hrv_low": "your HRV is below your normal range ({days})",
+    "why.rhr_high": "your resting heart rate is {value} bpm above normal",
+    "why.sleep_short": "you slept {hours} h last night",
+    "why.sleep_poor": "your sleep score was {score}",
+    "heat": "Warm: {temperature}, dew point {dew_point} at {time} - run by effort, about {pct} % slower.",
+    "busy.moved": "{day} is busy: {session} moves to {to}.",
+    "busy.eased": "{day} is busy: {session} becomes an easy run.",
 }
 
 _VI: Final[dict[str, str]] = {
@@ -428,6 +439,18 @@ _VI: Final[dict[str, str]] = {
     ),
     "answer.status": "Hiện tại: tuần này {week}, phong độ (TSB) {tsb}.",
     "hr": ", nhịp tim {hr}",
+    "today.eased": "Hôm nay: {after} thay cho {before}: {why}.",
+    "readiness.easy": "Hôm nay nên chạy nhẹ: {why}.",
+    "why.hrv_low": "HRV của bạn thấp hơn mức bình thường ({days})",
+    "why.rhr_high": "nhịp tim nghỉ cao hơn bình thường {value} bpm",
+    "why.sleep_short": "đêm qua bạn chỉ ngủ {hours} giờ",
+    "why.sleep_poor": "điểm giấc ngủ đêm qua là {score}",
+    "heat": (
+        "Trời nóng: {temperature}, điểm sương {dew_point} lúc {time} - hãy chạy theo cảm giác, "
+        "chậm hơn khoảng {pct} %."
+    ),
+    "busy.moved": "{day} bạn bận: {session} dời sang {to}.",
+    "busy.eased": "{day} bạn bận: {session} đổi thành chạy nhẹ.",
 }
 _STRINGS: Final = {"en": _EN, "vi": _VI}
 _WEEKDAYS: Final = {
@@ -526,6 +549,12 @@ class _Voice:
     def weekday(self, day: date) -> str:
         """Return the short weekday name."""
         return _WEEKDAYS[self.lang][day.weekday()]
+
+    def temperature(self, celsius: float) -> str:
+        """Format a temperature: °C with kilometres, °F with miles."""
+        if self.units is Units.IMPERIAL:
+            return f"{celsius * 9 / 5 + 32:.0f} °F"
+        return f"{celsius:.0f} °C"
 
 
 def _rep(km: float, voice: _Voice) -> str:
@@ -815,6 +844,73 @@ def _form_sentences(snapshot: TrainingSnapshot, voice: _Voice) -> list[str]:
     return sentences
 
 
+def _why(readiness: Readiness, voice: _Voice) -> str:
+    """Say what readiness found, reason by reason."""
+    values = {
+        Reason.HRV_LOW: {"days": voice.count("day", max(1, readiness.hrv_days_below))},
+        Reason.RHR_HIGH: {
+            "value": voice.num((readiness.rhr_7d or 0) - (readiness.rhr_baseline or 0), 0)
+        },
+        Reason.SLEEP_SHORT: {"hours": voice.num(readiness.sleep_hours)},
+        Reason.SLEEP_POOR: {"score": voice.num(readiness.sleep_score, 0)},
+    }
+    # A judged readiness has only these reasons ("not enough data" comes without a state).
+    return "; ".join(voice.t(f"why.{r.value}", **values[r]) for r in readiness.reasons)
+
+
+def _today_sentences(
+    workout: PlannedWorkout, week: WeekPlan, snapshot: TrainingSnapshot, voice: _Voice
+) -> list[str]:
+    """Say what today holds, and why when the runner's readiness changed it."""
+    readiness = snapshot.conditions.readiness
+    eased = next((c for c in week.changes if c.reason is ChangeReason.READINESS), None)
+    if eased is not None:
+        return [
+            voice.t(
+                "today.eased",
+                after=_kind_text(eased.after, workout.distance_km, voice),
+                before=voice.t(f"title.{eased.before.value}").lower(),
+                why=_why(readiness, voice),
+            )
+        ]
+    sentences = [_day_sentence(workout, voice)]
+    if readiness.state is not None and readiness.reasons and workout.type is not WorkoutType.RACE:
+        sentences.append(voice.t("readiness.easy", why=_why(readiness, voice)))
+    return sentences
+
+
+def _home_sentences(week: WeekPlan, snapshot: TrainingSnapshot, voice: _Voice) -> list[str]:
+    """Say what the heat and the busy days change in the plan."""
+    sentences = []
+    heat = week.heat
+    if (
+        heat is not None
+        and heat.slowdown_pct >= 1
+        and heat.day == snapshot.today == week.start
+        and not snapshot.recent.today_runs
+    ):
+        sentences.append(
+            voice.t(
+                "heat",
+                temperature=voice.temperature(heat.temperature_c),
+                dew_point=voice.temperature(heat.dew_point_c),
+                time=f"{heat.at:%H:%M}",
+                pct=voice.num(heat.slowdown_pct, 0),
+            )
+        )
+    for change in week.changes:
+        if change.reason is not ChangeReason.BUSY:
+            continue
+        session = voice.t(f"title.{change.before.value}").lower()
+        day = voice.weekday(change.day)
+        if change.moved_to is None:
+            sentences.append(voice.t("busy.eased", day=day, session=session))
+        else:
+            to = voice.weekday(change.moved_to)
+            sentences.append(voice.t("busy.moved", day=day, session=session, to=to))
+    return sentences
+
+
 def morning_briefing(
     snapshot: TrainingSnapshot, plan: Sequence[PlannedWorkout], settings: CoachSettings
 ) -> str:
@@ -834,6 +930,7 @@ def morning_briefing(
         return " ".join([*sentences, voice.t("no_runs")])
     sentences += _form_sentences(snapshot, voice)
     by_day = {workout.date: workout for workout in plan}
+    week = planned_week(snapshot, snapshot.today)
     if done:
         sentences.append(
             voice.t("today.done", distance=voice.dist(snapshot.recent.today_km * 1000))
@@ -841,7 +938,8 @@ def morning_briefing(
         tomorrow = snapshot.today + timedelta(days=1)
         sentences += [_day_sentence(w, voice, "tomorrow") for w in plan if w.date == tomorrow]
     elif (today := by_day.get(snapshot.today)) is not None:
-        sentences.append(_day_sentence(today, voice))
+        sentences += _today_sentences(today, week, snapshot, voice)
+    sentences += _home_sentences(week, snapshot, voice)
     volume = snapshot.volume
     sentences.append(
         voice.t(
@@ -851,7 +949,6 @@ def morning_briefing(
             last=voice.dist(volume.last_week.distance_m),
         )
     )
-    week = planned_week(snapshot, snapshot.today)
     if (situation := _situation_sentence(week, snapshot, voice)) is not None:
         sentences.append(situation)
     sentences += _race_sentences(snapshot, voice, countdown=True)
@@ -906,6 +1003,7 @@ def weekly_report(
         sentences.append(goal)
     if (situation := _situation_sentence(week_plan, snapshot, voice)) is not None:
         sentences.append(situation)
+    sentences += _home_sentences(week_plan, snapshot, voice)
     total = voice.dist(sum(w.distance_km for w in plan) * 1000)
     key = [w for w in plan if w.type in HARD or w.type is WorkoutType.RACE]
     if key:

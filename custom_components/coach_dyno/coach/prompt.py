@@ -297,6 +297,43 @@ def _load_lines(load: LoadSummary) -> list[str]:
     return lines
 
 
+def home_lines(snapshot: TrainingSnapshot) -> list[str]:
+    """Describe what the home says: readiness from wellness sensors, heat, busy days."""
+    conditions = snapshot.conditions
+    readiness = conditions.readiness
+    lines = []
+    if readiness.state is not None:
+        parts = []
+        if readiness.hrv_7d is not None and readiness.hrv_range is not None:
+            low, high = readiness.hrv_range
+            parts.append(
+                f"HRV 7d {readiness.hrv_7d:.0f} ms, normal {low:.0f}-{high:.0f} ms"
+                + (f", below for {readiness.hrv_days_below} d" if readiness.hrv_days_below else "")
+            )
+        if readiness.rhr_7d is not None and readiness.rhr_baseline is not None:
+            parts.append(
+                f"resting HR 7d {readiness.rhr_7d:.0f} vs normal {readiness.rhr_baseline:.0f} bpm"
+            )
+        if readiness.sleep_hours is not None:
+            parts.append(f"slept {readiness.sleep_hours:.1f} h")
+        if readiness.sleep_score is not None:
+            parts.append(f"sleep score {readiness.sleep_score:.0f}")
+        reasons = ", ".join(reason.value for reason in readiness.reasons) or "none"
+        lines.append(f"Readiness {readiness.state.value} (flags: {reasons}): {'; '.join(parts)}.")
+    elif readiness.reasons:
+        lines.append("Readiness unknown: not enough wellness data yet.")
+    heat = conditions.heat
+    if heat is not None and heat.slowdown_pct >= 1:
+        lines.append(
+            f"Heat at {heat.at:%H:%M} on {heat.day.isoformat()}: {heat.temperature_c:.0f} C, dew "
+            f"point {heat.dew_point_c:.0f} C: paces {heat.slowdown_pct:.0f} % slower, run by effort."
+        )
+    if conditions.busy_days:
+        days = ", ".join(f"{day:%a}" for day in sorted(conditions.busy_days))
+        lines.append(f"Busy days (calendar): {days}: no key session on them.")
+    return lines
+
+
 def risk_line(risks: Sequence[Risk]) -> str:
     """Describe the detected flags in a compact English line."""
     if not risks:
@@ -361,6 +398,7 @@ def athlete_context(
             "not faster; say so honestly."
         )
     lines.append(f"Flags: {risk_line(detect_risks(snapshot) if risks is None else risks)}.")
+    lines += home_lines(snapshot)
     if snapshot.recent_runs and runs:
         lines.append("Last runs, newest first:")
         lines += [f"- {_run_line(run, units)}" for run in snapshot.recent_runs[:runs]]
@@ -427,6 +465,14 @@ def _plan_task(plan: WeekPlan) -> str:
             "hard day (quality, long, race) after a hard day; a description's reps fit its distance."
         ),
     ]
+    if plan.changes:
+        changes = "; ".join(
+            f"{change.day:%a} {change.before.value} -> "
+            + (f"{change.moved_to:%a}" if change.moved_to is not None else change.after.value)
+            + f" ({change.reason.value})"
+            for change in plan.changes
+        )
+        lines.append(f"The baseline already follows the home: {changes}. Keep it and say why.")
     return "\n".join(lines)
 
 

@@ -23,6 +23,10 @@ goes through `guard`, which corrects what breaks a rule and says which rule. Eac
 - After a race: one easy day per mile raced before quality returns, the first two days off.
 - Paces: Daniels' VDOT paces per session type; goal-pace work never faster than 3 % beyond the pace
   today's fitness predicts for the race (the "within reach" margin of `race`).
+- The home's conditions (`conditions`): on a "rest" readiness today is a rest day, on "caution" a
+  hard session today becomes easy (and the guardrails hold any plan to it); today's paces slow down
+  in the heat; key sessions move off busy days to the nearest free easy day that keeps hard/easy
+  spacing, or become easy runs when none does.
 """
 
 from __future__ import annotations
@@ -36,8 +40,10 @@ import re
 from typing import TYPE_CHECKING, Final
 
 from .race import ON_TRACK_MARGIN
+from .readiness import Readiness, ReadinessState
 
 if TYPE_CHECKING:
+    from .conditions import Heat
     from .performance import TrainingPaces
     from .race import RaceOutlook
     from .snapshot import RunSummary, TrainingSnapshot
@@ -162,6 +168,24 @@ class Rule(StrEnum):
     REST_DAY = "rest_day"
 
 
+class ChangeReason(StrEnum):
+    """Why the home's conditions changed a session."""
+
+    READINESS = "readiness"
+    BUSY = "busy"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A session the home's conditions changed: eased today, or moved off a busy day."""
+
+    day: date
+    reason: ChangeReason
+    before: WorkoutType
+    after: WorkoutType
+    moved_to: date | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Structure:
     """A quality session's contents: warm-up, repetitions with jogs between, cool-down (km)."""
@@ -213,6 +237,8 @@ class WeekPlan:
     race_pace_s_per_km: float | None
     goal_beyond_fitness: bool
     paces: TrainingPaces | None
+    changes: tuple[Change, ...] = ()
+    heat: Heat | None = None
 
     @property
     def total_km(self) -> float:
@@ -295,6 +321,13 @@ def session_pace(
     }
     pace = by_type.get(kind)
     return None if pace is None else round(pace, 1)
+
+
+def heat_paced(day: date, pace: float | None, heat: Heat | None) -> float | None:
+    """Return the pace of a session on `day`, slowed by the heat forecast for that day."""
+    if pace is None or heat is None or heat.day != day or not heat.slowdown_pct:
+        return pace
+    return round(pace * (1 + heat.slowdown_pct / 100), 1)
 
 
 def structure_for(kind: WorkoutType, week_km: float, room_km: float | None = None) -> Structure:
@@ -575,6 +608,13 @@ def plan_week(snapshot: TrainingSnapshot, start: date) -> WeekPlan:
         strides.discard(start)
     before = _day_kind(snapshot, start - timedelta(days=1))
     before_hard = before is not None and before in HARD
+    conditions = snapshot.conditions
+    changes: list[Change] = []
+    if start == snapshot.today and start not in done:
+        changes += _ease_today(kinds, easy_only, start, conditions.readiness)
+    changes += _clear_busy(
+        kinds, conditions.busy_days, set(done) | easy_only | strides, before_hard=before_hard
+    )
     kinds = _space(kinds, before_hard, set(done))
     long_km = _round_half(_long_km(snapshot, week))
     pace = race_pace(snapshot)
@@ -592,8 +632,13 @@ def plan_week(snapshot: TrainingSnapshot, start: date) -> WeekPlan:
         elif kind is WorkoutType.LONG:
             sessions[day] = Session(day, kind, long_km)
     _fill_easy(sessions, kinds, week, strides=strides, long_km=long_km, done=done)
+    heat = conditions.heat
     final = tuple(
-        replace(s, pace_s_per_km=session_pace(s.kind, snapshot.paces, pace)) if not s.done else s
+        replace(
+            s, pace_s_per_km=heat_paced(s.day, session_pace(s.kind, snapshot.paces, pace), heat)
+        )
+        if not s.done
+        else s
         for s in sorted(sessions.values(), key=lambda s: s.day)
     )
     low = (
@@ -616,7 +661,72 @@ def plan_week(snapshot: TrainingSnapshot, start: date) -> WeekPlan:
         race_pace_s_per_km=pace,
         goal_beyond_fitness=goal_beyond_fitness(snapshot, pace),
         paces=snapshot.paces,
+        changes=tuple(changes),
+        heat=heat,
     )
+
+
+def _ease_today(
+    kinds: dict[date, WorkoutType], easy_only: set[date], today: date, readiness: Readiness
+) -> list[Change]:
+    """Make today a rest day (readiness "rest") or an easy one ("caution"); a race stays."""
+    before = kinds[today]
+    if readiness.state not in (ReadinessState.CAUTION, ReadinessState.REST):
+        return []
+    if before is WorkoutType.RACE:
+        return []
+    easy_only.add(today)
+    if readiness.state is ReadinessState.REST:
+        after = WorkoutType.REST
+    else:
+        after = WorkoutType.EASY if before in HARD else before
+    if after is before:
+        return []
+    kinds[today] = after
+    return [Change(today, ChangeReason.READINESS, before, after)]
+
+
+def _clear_busy(
+    kinds: dict[date, WorkoutType],
+    busy: frozenset[date],
+    fixed: set[date],
+    *,
+    before_hard: bool,
+) -> list[Change]:
+    """
+    Move key sessions off busy days to the nearest free easy day that keeps hard/easy spacing.
+
+    The later of two equally near days wins; with no such day the session becomes an easy run.
+    """
+    changes: list[Change] = []
+    days = sorted(kinds)
+
+    def hard(day: date) -> bool:
+        if day < days[0]:
+            return before_hard
+        return kinds.get(day, WorkoutType.REST) in HARD
+
+    for day in days:
+        kind = kinds[day]
+        if day not in busy or kind not in HARD or kind is WorkoutType.RACE or day in fixed:
+            continue
+        kinds[day] = WorkoutType.EASY
+        free = [
+            other
+            for other in days
+            if other not in busy
+            and other not in fixed
+            and kinds[other] is WorkoutType.EASY
+            and not hard(other - timedelta(days=1))
+            and not hard(other + timedelta(days=1))
+        ]
+        target = min(free, key=lambda other: (abs((other - day).days), other < day), default=None)
+        if target is not None:
+            kinds[target] = kind
+        changes.append(
+            Change(day, ChangeReason.BUSY, kind, kind if target else WorkoutType.EASY, target)
+        )
+    return changes
 
 
 def goal_beyond_fitness(snapshot: TrainingSnapshot, pace: float | None) -> bool:
@@ -904,7 +1014,9 @@ def guard(
         if session.done:
             sessions.append(session)
             continue
-        pace = session_pace(session.kind, plan.paces, plan.race_pace_s_per_km)
+        pace = heat_paced(
+            day, session_pace(session.kind, plan.paces, plan.race_pace_s_per_km), plan.heat
+        )
         if pace is None and plan.paces is None and session.kind is not WorkoutType.REST:
             pace = session.pace_s_per_km
         if (

@@ -23,6 +23,7 @@ from typing import Any, Final, cast
 from . import bounds
 from ._common import resolve_time_zone
 from .activity import Activity, AthleteProfile
+from .conditions import NO_CONDITIONS, Conditions
 from .load import (
     ACUTE_DAYS,
     ATL_DAYS,
@@ -127,6 +128,8 @@ class TrainingSnapshot:
     days_since_last_run: int | None = None
     days_since_race: int | None = None
     recent: RecentTraining = NO_RECENT_TRAINING
+    # Filled by the integration from the home (wellness sensors, weather, calendar).
+    conditions: Conditions = NO_CONDITIONS
 
     def as_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (dates as ISO strings, enums as their values)."""
@@ -139,6 +142,8 @@ def _plain(value: Any) -> Any:
         return {field.name: _plain(getattr(value, field.name)) for field in fields(value)}
     if isinstance(value, tuple):
         return [_plain(item) for item in value]
+    if isinstance(value, frozenset):
+        return sorted(_plain(item) for item in value)
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     if isinstance(value, Enum):
