@@ -50,12 +50,18 @@ def _speech(response: intent.IntentResponse) -> str:
     return speech
 
 
-def _clock(seconds: float) -> str:
-    """Write a duration as a runner reads it: 47:32 or 1:45:00."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+def _spoken_minutes(seconds: float) -> str:
+    """Say a duration of under an hour the way the coach does: "34 minutes"."""
+    minutes = round(seconds / 60)
+    assert 1 < minutes < 60
+    return f"{minutes} minutes"
+
+
+def _spoken_pace(seconds: float, unit: str) -> str:
+    """Say a pace aloud: "4 minutes 56 per kilometre"."""
+    minutes, secs = divmod(round(seconds), 60)
+    assert secs
+    return f"{minutes} minutes {secs:02d} per {unit}"
 
 
 def _this_week(entry: MockConfigEntry) -> list[Activity]:
@@ -90,7 +96,8 @@ async def test_weekly_distance(hass: HomeAssistant, loaded_demo: MockConfigEntry
     response = await _ask(hass, "CoachDynoWeeklyDistance")
     assert response.response_type is intent.IntentResponseType.QUERY_ANSWER
     assert _speech(response) == (
-        f"This week you ran {distance:.1f} km in {runs}, {_clock(moving)} in total."
+        f"This week you ran {distance:.1f} kilometres in {runs}, {_spoken_minutes(moving)} in "
+        "total."
     )
 
 
@@ -106,10 +113,10 @@ async def test_weekly_distance_of_one_run(
         replace(coordinator.data, snapshot=replace(snapshot, volume=volume))
     )
     assert _speech(await _ask(hass, "CoachDynoWeeklyDistance")) == (
-        "This week you ran 5.0 km in 1 run, 25:00 in total."
+        "This week you ran 5 kilometres in 1 run, 25 minutes in total."
     )
     assert _speech(await _ask(hass, "CoachDynoWeeklyDistance", "vi")) == (
-        "Tuần này bạn đã chạy 5.0 km trong 1 buổi, tổng cộng 25:00."
+        "Tuần này bạn đã chạy 5 ki-lô-mét trong 1 buổi, tổng cộng 25 phút."
     )
 
 
@@ -121,10 +128,12 @@ async def test_race_countdown(hass: HomeAssistant, loaded_demo: MockConfigEntry)
     assert phase is not None
     assert phase.state == "build"
     assert _speech(await _ask(hass, "CoachDynoRaceCountdown")) == (
-        f"{days} days to go, {weeks} weeks. You are in the build phase."
+        f"Autumn Half is on Sunday 31 January 2027: {days} days to go, {weeks} weeks. "
+        "You are in the build phase."
     )
     assert _speech(await _ask(hass, "CoachDynoRaceCountdown", "vi")) == (
-        f"Còn {days} ngày, {weeks} tuần nữa. Bạn đang ở giai đoạn tăng tải."
+        f"Autumn Half diễn ra vào Chủ nhật, ngày 31 tháng 1 năm 2027: còn {days} ngày, "
+        f"{weeks} tuần nữa. Bạn đang ở giai đoạn tăng tải."
     )
 
 
@@ -199,25 +208,24 @@ async def test_race_countdown_counts_read_naturally(
     coordinator.async_set_updated_data(
         replace(coordinator.data, snapshot=replace(snapshot, race=race))
     )
-    assert _speech(await _ask(hass, "CoachDynoRaceCountdown")).startswith("7 days to go, 1 week. ")
+    assert "7 days to go, 1 week. " in _speech(await _ask(hass, "CoachDynoRaceCountdown"))
     race = replace(snapshot.race, days_to_race=1, weeks_to_race=0)
     coordinator.async_set_updated_data(
         replace(coordinator.data, snapshot=replace(snapshot, race=race))
     )
-    assert _speech(await _ask(hass, "CoachDynoRaceCountdown")).startswith("1 day to go, 0 weeks. ")
-    assert _speech(await _ask(hass, "CoachDynoRaceCountdown", "vi")).startswith(
-        "Còn 1 ngày, 0 tuần nữa."
-    )
+    assert "1 day to go, 0 weeks. " in _speech(await _ask(hass, "CoachDynoRaceCountdown"))
+    assert "còn 1 ngày, 0 tuần nữa." in _speech(await _ask(hass, "CoachDynoRaceCountdown", "vi"))
 
 
 async def test_latest_run(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
     """The newest run's name, distance, pace and heart rate."""
     run = _latest_run(loaded_demo)
-    pace = round(run.moving_s / (run.distance_m / 1000))
+    pace = run.moving_s / (run.distance_m / 1000)
     assert run.avg_hr is not None
     assert _speech(await _ask(hass, "CoachDynoLatestRun")) == (
-        f"Your last run, {run.name}, was {run.distance_m / 1000:.1f} km at "
-        f"{pace // 60}:{pace % 60:02d}/km, average heart rate {round(run.avg_hr)}."
+        f"Your last run, {run.name}, was {run.distance_m / 1000:.1f} kilometres in "
+        f"{_spoken_minutes(run.moving_s)}, at {_spoken_pace(pace, 'kilometre')}, average heart "
+        f"rate {round(run.avg_hr)}."
     )
 
 
@@ -234,10 +242,10 @@ async def test_latest_run_in_miles_without_heart_rate(
         replace(coordinator.data, snapshot=replace(snapshot, latest_run=latest))
     )
     run = _latest_run(loaded_demo)
-    pace = round(run.moving_s / (run.distance_m / METERS_PER_MILE))
+    pace = run.moving_s / (run.distance_m / METERS_PER_MILE)
     assert _speech(await _ask(hass, "CoachDynoLatestRun")) == (
-        f"Your last run, {run.name}, was {run.distance_m / METERS_PER_MILE:.1f} mi at "
-        f"{pace // 60}:{pace % 60:02d}/mi."
+        f"Your last run, {run.name}, was {run.distance_m / METERS_PER_MILE:.1f} miles in "
+        f"{_spoken_minutes(run.moving_s)}, at {_spoken_pace(pace, 'mile')}."
     )
 
 

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import async_track_point_in_utc_time
@@ -78,6 +79,8 @@ class CoachDynoData:
     # The options in force, so an entry update that leaves them alone (a refreshed token) is cheap.
     options: dict[str, Any] = field(default_factory=dict)
     push: PushManager | None = None
+    # The platforms set up, so unloading matches (the agent exists only where Assist is loaded).
+    platforms: list[Platform] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from custom_components.coach_dyno.coach.memory import (
     DEFAULT_MAX_TURNS,
     MAX_STORED_CHARS,
     ConversationMemory,
+    Conversations,
     Exchange,
 )
 
@@ -74,3 +75,21 @@ def test_unreadable_data_is_skipped(data: dict[str, object] | None) -> None:
 def test_size_must_be_positive() -> None:
     with pytest.raises(ValueError, match="max_turns"):
         ConversationMemory(max_turns=0)
+
+
+def test_conversations_are_bounded_in_ids_turns_and_time() -> None:
+    """The least recently used conversation goes first; an idle one expires; each keeps few turns."""
+    now = [0.0]
+    book = Conversations(lambda: now[0], max_ids=2, idle_s=60.0, max_turns=2)
+    kitchen = book.get("kitchen")
+    for turn in range(3):
+        kitchen.add(f"q{turn}", f"a{turn}")
+    assert [turn.question for turn in kitchen] == ["q1", "q2"]
+    book.get("bedroom")
+    assert book.get("kitchen") is kitchen
+    book.get("car")  # bedroom was used least recently
+    assert len(book) == 2
+    assert book.get("kitchen") is kitchen
+    now[0] = 61.0
+    assert len(book.get("kitchen")) == 0
+    assert len(book) == 1

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterator, Mapping
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Self
 
 DEFAULT_MAX_TURNS: Final = 10
+# A voice or chat conversation: a household's worth at once, forgotten after half an hour idle.
+DEFAULT_MAX_CONVERSATIONS: Final = 32
+DEFAULT_IDLE_S: Final = 1800.0
 # Long answers are kept whole for display but cut when stored, so a file never grows without bound.
 MAX_STORED_CHARS: Final = 4000
 
@@ -79,4 +82,47 @@ class ConversationMemory:
             question, answer = turn.get("q"), turn.get("a")
             if isinstance(question, str) and isinstance(answer, str):
                 memory.add(question, answer)
+        return memory
+
+
+class Conversations:
+    """
+    Memories per conversation id, for an agent that talks with several people at once.
+
+    Bounded twice: each memory keeps `max_turns` exchanges, and at most `max_ids` conversations are
+    kept, the least recently used going first; one idle for `idle_s` seconds is forgotten.
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        max_ids: int = DEFAULT_MAX_CONVERSATIONS,
+        idle_s: float = DEFAULT_IDLE_S,
+        max_turns: int = DEFAULT_MAX_TURNS,
+    ) -> None:
+        """Keep conversations on `clock` (seconds, monotonic)."""
+        self._clock = clock
+        self._max_ids = max_ids
+        self._idle_s = idle_s
+        self._max_turns = max_turns
+        self._memories: OrderedDict[str, tuple[ConversationMemory, float]] = OrderedDict()
+
+    def __len__(self) -> int:
+        """Return how many conversations are kept."""
+        return len(self._memories)
+
+    def get(self, conversation_id: str) -> ConversationMemory:
+        """Return the memory of `conversation_id`, a new one if it is unknown or expired."""
+        now = self._clock()
+        for stale in [
+            key for key, (_, used) in self._memories.items() if now - used > self._idle_s
+        ]:
+            del self._memories[stale]
+        memory = self._memories.pop(conversation_id, (None, now))[0]
+        if memory is None:
+            memory = ConversationMemory(self._max_turns)
+        self._memories[conversation_id] = (memory, now)
+        while len(self._memories) > self._max_ids:
+            self._memories.popitem(last=False)
         return memory
