@@ -6,11 +6,13 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 import shutil
+from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components import conversation
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import intent
+from homeassistant.helpers import entity_registry as er, intent
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
@@ -18,7 +20,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.coach_dyno.const import DOMAIN
-from custom_components.coach_dyno.training import Activity
+from custom_components.coach_dyno.training import Activity, TrainingSnapshot
+from custom_components.coach_dyno.training.plan import WorkoutType
+from custom_components.coach_dyno.training.volume import Volume
 from tests.conftest import (
     FROZEN_NOW,
     GEMINI_KEY,
@@ -39,10 +43,21 @@ async def intent_integration(hass: HomeAssistant) -> None:
 
 
 async def _ask(
-    hass: HomeAssistant, intent_type: str, language: str = "en"
+    hass: HomeAssistant,
+    intent_type: str,
+    language: str = "en",
+    slots: dict[str, Any] | None = None,
 ) -> intent.IntentResponse:
     """Handle an intent the way Assist (and every LLM agent's intent tools) does."""
-    return await intent.async_handle(hass, "test", intent_type, {}, language=language)
+    return await intent.async_handle(hass, "test", intent_type, slots or {}, language=language)
+
+
+def _set_snapshot(entry: MockConfigEntry, **changes: Any) -> TrainingSnapshot:
+    """Replace parts of the entry's snapshot, as a new computation would."""
+    coordinator = entry.runtime_data.coordinator
+    snapshot: TrainingSnapshot = replace(coordinator.data.snapshot, **changes)
+    coordinator.async_set_updated_data(replace(coordinator.data, snapshot=snapshot))
+    return snapshot
 
 
 def _speech(response: intent.IntentResponse) -> str:
@@ -293,10 +308,16 @@ async def test_briefing_with_a_refused_key(
     "intent_type",
     [
         "CoachDynoWeeklyDistance",
+        "CoachDynoTrainingLoad",
         "CoachDynoRaceCountdown",
+        "CoachDynoRacePrediction",
         "CoachDynoTrainingForm",
         "CoachDynoLatestRun",
+        "CoachDynoTodaySession",
+        "CoachDynoTomorrowSession",
         "CoachDynoBriefing",
+        "CoachDynoPauseBriefings",
+        "CoachDynoResumeBriefings",
     ],
 )
 async def test_not_set_up(
@@ -344,3 +365,135 @@ async def test_through_assist(
     result = await conversation.async_converse(hass, text, None, Context(), language="en")
     assert result.response.response_type is intent.IntentResponseType.QUERY_ANSWER
     assert result.response.speech["plain"]["speech"] == expected
+
+
+async def test_distance_of_a_period(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """Last week, this month and this year each say their own distance; an empty one says so."""
+    _set_snapshot(
+        loaded_demo,
+        volume=replace(
+            loaded_demo.runtime_data.coordinator.data.snapshot.volume,
+            last_week=Volume(distance_m=42_195.0, moving_s=13_500.0, count=5),
+            this_month=Volume(),
+        ),
+    )
+    last_week = await _ask(hass, "CoachDynoDistance", slots={"period": {"value": "last_week"}})
+    assert _speech(last_week) == (
+        "Last week you ran 42.2 kilometres in 5 runs, 3 hours 45 minutes in total."
+    )
+    month = await _ask(hass, "CoachDynoDistance", "vi", {"period": {"value": "this_month"}})
+    assert _speech(month) == "Tháng này bạn chưa chạy buổi nào."
+    with pytest.raises(intent.InvalidSlotInfo):
+        await _ask(hass, "CoachDynoDistance", slots={"period": {"value": "yesterday"}})
+
+
+@pytest.mark.parametrize(
+    ("acwr", "trimp", "expected"),
+    [
+        (
+            1.1,
+            420.4,
+            (
+                "Your training load over the last 7 days is 420. Your acute to chronic workload "
+                "ratio is 1.1: within your usual range."
+            ),
+        ),
+        (0.6, 200.0, "ratio is 0.6: below your usual load, room to build."),
+        (None, 200.0, "Your training load over the last 7 days is 200."),
+        (
+            1.1,
+            None,
+            (
+                "Your training load is unknown: I need heart rate, or a recent run of 3 km or "
+                "more to estimate it from pace."
+            ),
+        ),
+    ],
+)
+async def test_training_load(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    acwr: float | None,
+    trimp: float | None,
+    expected: str,
+) -> None:
+    """The 7-day load and the ACWR with what it means; the form is another question."""
+    snapshot = loaded_demo.runtime_data.coordinator.data.snapshot
+    _set_snapshot(loaded_demo, load=replace(snapshot.load, acwr=acwr, trimp_7d=trimp))
+    speech = _speech(await _ask(hass, "CoachDynoTrainingLoad"))
+    assert speech.endswith(expected)
+    assert "form" not in speech
+
+
+async def test_training_load_spike(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """A spike over a real chronic load says to ease off, in Vietnamese too."""
+    snapshot = loaded_demo.runtime_data.coordinator.data.snapshot
+    _set_snapshot(loaded_demo, load=replace(snapshot.load, acwr=1.9))
+    assert _speech(await _ask(hass, "CoachDynoTrainingLoad")).endswith(
+        "ratio is 1.9: a spike, so ease off for a few days to stay clear of injury."
+    )
+    assert _speech(await _ask(hass, "CoachDynoTrainingLoad", "vi")).endswith(
+        "là 1.9: tải tăng đột ngột, hãy tập nhẹ vài ngày để tránh chấn thương."
+    )
+
+
+async def test_race_prediction(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """The predicted time against the goal, and whether the athlete is on track."""
+    snapshot = loaded_demo.runtime_data.coordinator.data.snapshot
+    race = snapshot.race
+    assert race is not None
+    _set_snapshot(loaded_demo, race=replace(race, predicted_time_s=6354.0, on_track=False))
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction")) == (
+        "Your predicted time for Autumn Half is 1 hour 46 minutes, against a goal of 1 hour "
+        "45 minutes. You are not on track yet; keep building."
+    )
+    _set_snapshot(loaded_demo, race=replace(race, predicted_time_s=6200.0, on_track=True, name=""))
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction", "vi")) == (
+        "Thời gian dự đoán cho giải chạy của bạn là 1 giờ 43 phút, so với mục tiêu 1 giờ 45 "
+        "phút. Bạn đang đúng hướng."
+    )
+    _set_snapshot(loaded_demo, race=replace(race, predicted_time_s=6200.0, goal_time_s=None))
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction")) == (
+        "Your predicted time for Autumn Half is 1 hour 43 minutes. Set a goal time to know "
+        "whether you are on track."
+    )
+    _set_snapshot(loaded_demo, race=replace(race, predicted_time_s=None))
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction")) == (
+        "I cannot predict your race time yet: I need a recent run of 3 kilometres or more."
+    )
+    _set_snapshot(loaded_demo, race=None)
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction")) == "No goal race is set."
+
+
+async def test_sessions_of_today_and_tomorrow(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """Today's and tomorrow's sessions come from the plan the dashboard shows."""
+    runtime = loaded_demo.runtime_data
+    briefing = runtime.coach.todays_briefing(runtime.coordinator.data.snapshot)
+    today, tomorrow = briefing.plan[0], briefing.plan[1]
+    rest = replace(today, type=WorkoutType.REST, distance_km=0.0, target_pace_s_per_km=None)
+    no_pace = replace(tomorrow, type=WorkoutType.EASY, distance_km=8.0, target_pace_s_per_km=None)
+    planned = replace(briefing, plan=(rest, no_pace, *briefing.plan[2:]))
+    with patch.object(runtime.coach, "todays_briefing", return_value=planned):
+        assert _speech(await _ask(hass, "CoachDynoTodaySession")) == "Today is a rest day."
+        assert _speech(await _ask(hass, "CoachDynoTomorrowSession", "vi")) == (
+            f"Ngày mai: {no_pace.title}, 8 ki-lô-mét."
+        )
+    # A weekly report plans from tomorrow: today has no session of its own in it.
+    await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "weekly"}
+    )
+    assert _speech(await _ask(hass, "CoachDynoTodaySession")) == (
+        "There is no session planned for that day yet."
+    )
+
+
+async def test_pause_without_the_switch(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """A removed briefings switch cannot be paused: the coach says it cannot do it."""
+    entity_registry.async_remove("switch.demo_runner_briefings_enabled")
+    response = await _ask(hass, "CoachDynoPauseBriefings")
+    assert response.response_type is intent.IntentResponseType.ERROR
+    assert _speech(response) == "The coach cannot answer right now."

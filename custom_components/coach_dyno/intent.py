@@ -363,6 +363,8 @@ class _CoachIntent(intent.IntentHandler):
 
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Speak the answer, or the error the coach ran into."""
+        # Models and sentences hand slots over as they were said: check them here.
+        intent_obj.slots = self.async_validate_slots(intent_obj.slots)
         say = Speech(normalize_language(intent_obj.language), ha_units(intent_obj.hass))
         response = intent_obj.create_response()
         response.response_type = intent.IntentResponseType.QUERY_ANSWER
