@@ -176,3 +176,24 @@ async def test_assist_routes_to_coach_intents(
     assert seen == [expected]
     assert result.response.response_type == intent.IntentResponseType.ACTION_DONE
     assert result.response.speech["plain"]["speech"] == f"handled {expected}"
+
+
+def _readme_sentences() -> list[str]:
+    """Return every sentence the README's table of Assist sentences promises."""
+    readme = (SENTENCE_DIR.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Assist without an LLM: the sentences", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and '"' in line]
+    return [
+        sentence
+        for row in rows
+        for cell in row.split("|")[2:]
+        for sentence in cell.split('"')[1::2]
+    ]
+
+
+def test_readme_sentences_work() -> None:
+    """Every sentence the README lists reaches exactly one coach intent in its language."""
+    sentences = _readme_sentences()
+    assert len(sentences) >= 40
+    for text in sentences:
+        assert len(_matches(text, Intents.from_dict(_load(_language_of(text))))) == 1, text
