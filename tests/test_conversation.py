@@ -98,6 +98,12 @@ async def test_the_agent_is_an_entity_of_the_athlete(
     assert state.attributes["friendly_name"] == "Demo runner Coach Dyno"
     assert conversation.async_get_agent_info(hass, AGENT) is not None
 
+    # Unloading the athlete takes the agent away with it.
+    assert await hass.config_entries.async_unload(demo_entry.entry_id)
+    state = hass.states.get(AGENT)
+    assert state is not None
+    assert state.state == "unavailable"
+
 
 @pytest.mark.usefixtures("frozen_now")
 async def test_offline_answer_through_the_process_action(

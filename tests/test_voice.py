@@ -262,10 +262,12 @@ async def _ask_all(
     for text, key in questions:
         result = await conversation.async_converse(hass, text, None, Context(), language=language)
         response = result.response
-        assert response.response_type in (
-            intent.IntentResponseType.QUERY_ANSWER,
-            intent.IntentResponseType.ACTION_DONE,
-        ), (text, response.as_dict())
+        expected_type = (
+            intent.IntentResponseType.ACTION_DONE
+            if key in ("pause", "resume")
+            else intent.IntentResponseType.QUERY_ANSWER
+        )
+        assert response.response_type is expected_type, (text, response.as_dict())
         speech = response.speech["plain"]["speech"]
         for expected in EXPECT[key](hass, entry, language):
             assert expected in speech, (text, expected, speech)

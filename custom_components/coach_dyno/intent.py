@@ -361,13 +361,15 @@ def _latest_run(snapshot: TrainingSnapshot, say: Speech, slots: dict[str, Any]) 
 class _CoachIntent(intent.IntentHandler):
     """Answers for the household's athlete, or says the coach is not set up."""
 
+    response_type = intent.IntentResponseType.QUERY_ANSWER
+
     async def async_handle(self, intent_obj: intent.Intent) -> intent.IntentResponse:
         """Speak the answer, or the error the coach ran into."""
         # Models and sentences hand slots over as they were said: check them here.
         intent_obj.slots = self.async_validate_slots(intent_obj.slots)
         say = Speech(normalize_language(intent_obj.language), ha_units(intent_obj.hass))
         response = intent_obj.create_response()
-        response.response_type = intent.IntentResponseType.QUERY_ANSWER
+        response.response_type = self.response_type
         if (entry := loaded_entry(intent_obj.hass)) is None:
             response.async_set_speech(say.t("no_entry"))
             return response
@@ -462,6 +464,8 @@ class BriefingIntent(_CoachIntent):
 
 class BriefingsSwitchIntent(_CoachIntent):
     """Pauses or resumes the scheduled briefings (the athlete's briefings switch)."""
+
+    response_type = intent.IntentResponseType.ACTION_DONE
 
     def __init__(self, intent_type: str, description: str, *, turn_on: bool) -> None:
         """Bind the intent to turning the switch on or off."""
