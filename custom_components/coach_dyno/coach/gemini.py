@@ -32,8 +32,8 @@ DEFAULT_TIMEOUT_S: Final = 30.0
 # tokens: each request's cap is that headroom plus the visible answer its schema allows, so a
 # runaway answer is cut while a thinking model still has room to answer.
 THINKING_TOKENS: Final = 8192
-# Visible answer budgets, measured on the longest answers each schema allows (Vietnamese, the
-# language that takes the most tokens per word, at the prompt's word limits) with a margin.
+# Visible answer budgets: the longest answer each prompt asks for, in Vietnamese (the most tokens
+# per word) by the prompt's pessimistic estimate, with half again as margin (test_prompt checks it).
 BRIEFING_OUTPUT_TOKENS: Final = 2048
 ANALYSIS_OUTPUT_TOKENS: Final = 1536
 ANSWER_OUTPUT_TOKENS: Final = 768
