@@ -97,6 +97,10 @@ async def test_the_agent_is_an_entity_of_the_athlete(
     assert state is not None
     assert state.attributes["friendly_name"] == "Demo runner Coach Dyno"
     assert conversation.async_get_agent_info(hass, AGENT) is not None
+    # Any assistant may pick it, whatever its language: Gemini answers in all of them.
+    agent = conversation.async_get_agent(hass, AGENT)
+    assert agent is not None
+    assert agent.supported_languages == "*"
 
     # Unloading the athlete takes the agent away with it.
     assert await hass.config_entries.async_unload(demo_entry.entry_id)

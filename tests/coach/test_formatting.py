@@ -88,3 +88,5 @@ def test_clip_cuts_between_words_without_sentences() -> None:
     clipped = clip(text, 42)
     assert clipped == "word word word word word word word word" + ELLIPSIS
     assert len(clipped) <= 42
+    # One word longer than the limit is cut where the limit falls.
+    assert clip("x" * 50, 10) == "x" * 9 + ELLIPSIS
