@@ -53,7 +53,9 @@ def test_paces_are_said_in_minutes_and_seconds(
         (40.0, "vi", "40 giây"),
     ],
 )
-def test_durations_are_said_in_hours_and_minutes(seconds: float, language: str, spoken: str) -> None:
+def test_durations_are_said_in_hours_and_minutes(
+    seconds: float, language: str, spoken: str
+) -> None:
     """A duration reads "1 hour 45 minutes", never "1:45:54"."""
     assert say_duration(seconds, language) == spoken
 
