@@ -36,7 +36,12 @@ from pytest_homeassistant_custom_component.common import (
 import voluptuous as vol
 
 from custom_components.coach_dyno.coach import DEFAULT_MODEL, Units
-from custom_components.coach_dyno.coach.formatting import fmt_distance, fmt_duration
+from custom_components.coach_dyno.coach.chat import utf16_length
+from custom_components.coach_dyno.coach.formatting import (
+    MAX_ANSWER_CHARS,
+    fmt_distance,
+    fmt_duration,
+)
 from custom_components.coach_dyno.const import DOMAIN
 from tests.conftest import GEMINI_KEY, call_action, demo_config_entry, setup_entry
 from tests.fakes.gemini import FakeGemini, text_reply
@@ -692,39 +697,40 @@ async def test_conversation_splits_a_long_answer(
     entry = demo_config_entry({CONF_API_KEY: GEMINI_KEY})
     await setup_entry(hass, entry)
     await _setup_conversation(hass, entry)
+    # Within the coach's answer bound in characters, yet beyond Telegram's in UTF-16 units:
+    # each runner emoji counts twice there.
     paragraphs = [
-        f"Week {week}: tempo_run *steady* at 4:50/km, then " + "easy running " * 60
-        for week in range(1, 13)
+        f"Week {week}: tempo_run *steady* at 4:50/km, then " + "🏃 " * 150 for week in range(1, 11)
     ]
     long_answer = "\n\n".join(paragraphs)
-    assert 8192 < len(long_answer) < 3 * 4096
+    assert len(long_answer) <= MAX_ANSWER_CHARS < utf16_length(long_answer)
     gemini.queue(DEFAULT_MODEL, text_reply(long_answer))
 
-    parts = await _say(hass, telegram, RUNNER_CHAT, "Plan my next three months, week by week")
+    parts = await _say(hass, telegram, RUNNER_CHAT, "Plan my next ten weeks, week by week")
 
-    assert len(parts) == 3
-    assert all(len(part) <= 4096 for part in parts)
+    assert len(parts) == 2
+    assert all(utf16_length(part) <= 4096 for part in parts)
     assert " ".join(parts).split() == long_answer.split()
     # Cut between paragraphs, not inside one.
-    assert all(part.endswith("easy running") for part in parts[:-1])
+    assert parts[0].endswith("🏃")
+    assert parts[1].startswith("Week ")
 
 
 async def test_conversation_caps_a_runaway_answer(
     hass: HomeAssistant, gemini: FakeGemini, frozen_now: FrozenDateTimeFactory, telegram: Telegram
 ) -> None:
-    """An answer longer than five messages stops after the fifth, which says it was cut."""
+    """A runaway answer is cut to the coach's bound, between words, and says it was cut."""
     gemini.valid_keys.add(GEMINI_KEY)
     entry = demo_config_entry({CONF_API_KEY: GEMINI_KEY})
     await setup_entry(hass, entry)
     await _setup_conversation(hass, entry)
     gemini.queue(DEFAULT_MODEL, text_reply("run easy " * 4000))
 
-    parts = await _say(hass, telegram, RUNNER_CHAT, "Tell me everything")
+    [part] = await _say(hass, telegram, RUNNER_CHAT, "Tell me everything")
 
-    assert len(parts) == 5
-    assert all(len(part) <= 4096 for part in parts)
-    words = " ".join(parts).split()
-    assert words[-1] == "…"
+    assert len(part) <= MAX_ANSWER_CHARS
+    words = part.split()
+    assert words[-1].endswith("…")
     assert words[:-1] == ("run easy " * 4000).split()[: len(words) - 1]
 
 

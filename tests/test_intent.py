@@ -6,11 +6,13 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 import shutil
+from typing import Any
+from unittest.mock import patch
 
 from homeassistant.components import conversation
 from homeassistant.const import CONF_API_KEY
 from homeassistant.core import Context, HomeAssistant
-from homeassistant.helpers import intent
+from homeassistant.helpers import entity_registry as er, intent
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
@@ -18,7 +20,9 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.coach_dyno.const import DOMAIN
-from custom_components.coach_dyno.training import Activity
+from custom_components.coach_dyno.training import Activity, TrainingSnapshot
+from custom_components.coach_dyno.training.plan import WorkoutType
+from custom_components.coach_dyno.training.volume import Volume
 from tests.conftest import (
     FROZEN_NOW,
     GEMINI_KEY,
@@ -39,10 +43,21 @@ async def intent_integration(hass: HomeAssistant) -> None:
 
 
 async def _ask(
-    hass: HomeAssistant, intent_type: str, language: str = "en"
+    hass: HomeAssistant,
+    intent_type: str,
+    language: str = "en",
+    slots: dict[str, Any] | None = None,
 ) -> intent.IntentResponse:
     """Handle an intent the way Assist (and every LLM agent's intent tools) does."""
-    return await intent.async_handle(hass, "test", intent_type, {}, language=language)
+    return await intent.async_handle(hass, "test", intent_type, slots or {}, language=language)
+
+
+def _set_snapshot(entry: MockConfigEntry, **changes: Any) -> TrainingSnapshot:
+    """Replace parts of the entry's snapshot, as a new computation would."""
+    coordinator = entry.runtime_data.coordinator
+    snapshot: TrainingSnapshot = replace(coordinator.data.snapshot, **changes)
+    coordinator.async_set_updated_data(replace(coordinator.data, snapshot=snapshot))
+    return snapshot
 
 
 def _speech(response: intent.IntentResponse) -> str:
@@ -50,12 +65,18 @@ def _speech(response: intent.IntentResponse) -> str:
     return speech
 
 
-def _clock(seconds: float) -> str:
-    """Write a duration as a runner reads it: 47:32 or 1:45:00."""
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+def _spoken_minutes(seconds: float) -> str:
+    """Say a duration of under an hour the way the coach does: "34 minutes"."""
+    minutes = round(seconds / 60)
+    assert 1 < minutes < 60
+    return f"{minutes} minutes"
+
+
+def _spoken_pace(seconds: float, unit: str) -> str:
+    """Say a pace aloud: "4 minutes 56 per kilometre"."""
+    minutes, secs = divmod(round(seconds), 60)
+    assert secs
+    return f"{minutes} minutes {secs:02d} per {unit}"
 
 
 def _this_week(entry: MockConfigEntry) -> list[Activity]:
@@ -90,7 +111,8 @@ async def test_weekly_distance(hass: HomeAssistant, loaded_demo: MockConfigEntry
     response = await _ask(hass, "CoachDynoWeeklyDistance")
     assert response.response_type is intent.IntentResponseType.QUERY_ANSWER
     assert _speech(response) == (
-        f"This week you ran {distance:.1f} km in {runs}, {_clock(moving)} in total."
+        f"This week you ran {distance:.1f} kilometres in {runs}, {_spoken_minutes(moving)} in "
+        "total."
     )
 
 
@@ -106,10 +128,10 @@ async def test_weekly_distance_of_one_run(
         replace(coordinator.data, snapshot=replace(snapshot, volume=volume))
     )
     assert _speech(await _ask(hass, "CoachDynoWeeklyDistance")) == (
-        "This week you ran 5.0 km in 1 run, 25:00 in total."
+        "This week you ran 5 kilometres in 1 run, 25 minutes in total."
     )
     assert _speech(await _ask(hass, "CoachDynoWeeklyDistance", "vi")) == (
-        "Tuần này bạn đã chạy 5.0 km trong 1 buổi, tổng cộng 25:00."
+        "Tuần này bạn đã chạy 5 ki-lô-mét trong 1 buổi, tổng cộng 25 phút."
     )
 
 
@@ -121,10 +143,12 @@ async def test_race_countdown(hass: HomeAssistant, loaded_demo: MockConfigEntry)
     assert phase is not None
     assert phase.state == "build"
     assert _speech(await _ask(hass, "CoachDynoRaceCountdown")) == (
-        f"{days} days to go, {weeks} weeks. You are in the build phase."
+        f"Autumn Half is on Sunday 31 January 2027: {days} days to go, {weeks} weeks. "
+        "You are in the build phase."
     )
     assert _speech(await _ask(hass, "CoachDynoRaceCountdown", "vi")) == (
-        f"Còn {days} ngày, {weeks} tuần nữa. Bạn đang ở giai đoạn tăng tải."
+        f"Autumn Half diễn ra vào Chủ nhật, ngày 31 tháng 1 năm 2027: còn {days} ngày, "
+        f"{weeks} tuần nữa. Bạn đang ở giai đoạn tăng tải."
     )
 
 
@@ -199,25 +223,24 @@ async def test_race_countdown_counts_read_naturally(
     coordinator.async_set_updated_data(
         replace(coordinator.data, snapshot=replace(snapshot, race=race))
     )
-    assert _speech(await _ask(hass, "CoachDynoRaceCountdown")).startswith("7 days to go, 1 week. ")
+    assert "7 days to go, 1 week. " in _speech(await _ask(hass, "CoachDynoRaceCountdown"))
     race = replace(snapshot.race, days_to_race=1, weeks_to_race=0)
     coordinator.async_set_updated_data(
         replace(coordinator.data, snapshot=replace(snapshot, race=race))
     )
-    assert _speech(await _ask(hass, "CoachDynoRaceCountdown")).startswith("1 day to go, 0 weeks. ")
-    assert _speech(await _ask(hass, "CoachDynoRaceCountdown", "vi")).startswith(
-        "Còn 1 ngày, 0 tuần nữa."
-    )
+    assert "1 day to go, 0 weeks. " in _speech(await _ask(hass, "CoachDynoRaceCountdown"))
+    assert "còn 1 ngày, 0 tuần nữa." in _speech(await _ask(hass, "CoachDynoRaceCountdown", "vi"))
 
 
 async def test_latest_run(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
     """The newest run's name, distance, pace and heart rate."""
     run = _latest_run(loaded_demo)
-    pace = round(run.moving_s / (run.distance_m / 1000))
+    pace = run.moving_s / (run.distance_m / 1000)
     assert run.avg_hr is not None
     assert _speech(await _ask(hass, "CoachDynoLatestRun")) == (
-        f"Your last run, {run.name}, was {run.distance_m / 1000:.1f} km at "
-        f"{pace // 60}:{pace % 60:02d}/km, average heart rate {round(run.avg_hr)}."
+        f"Your last run, {run.name}, was {run.distance_m / 1000:.1f} kilometres in "
+        f"{_spoken_minutes(run.moving_s)}, at {_spoken_pace(pace, 'kilometre')}, average heart "
+        f"rate {round(run.avg_hr)}."
     )
 
 
@@ -234,10 +257,10 @@ async def test_latest_run_in_miles_without_heart_rate(
         replace(coordinator.data, snapshot=replace(snapshot, latest_run=latest))
     )
     run = _latest_run(loaded_demo)
-    pace = round(run.moving_s / (run.distance_m / METERS_PER_MILE))
+    pace = run.moving_s / (run.distance_m / METERS_PER_MILE)
     assert _speech(await _ask(hass, "CoachDynoLatestRun")) == (
-        f"Your last run, {run.name}, was {run.distance_m / METERS_PER_MILE:.1f} mi at "
-        f"{pace // 60}:{pace % 60:02d}/mi."
+        f"Your last run, {run.name}, was {run.distance_m / METERS_PER_MILE:.1f} miles in "
+        f"{_spoken_minutes(run.moving_s)}, at {_spoken_pace(pace, 'mile')}."
     )
 
 
@@ -285,10 +308,16 @@ async def test_briefing_with_a_refused_key(
     "intent_type",
     [
         "CoachDynoWeeklyDistance",
+        "CoachDynoTrainingLoad",
         "CoachDynoRaceCountdown",
+        "CoachDynoRacePrediction",
         "CoachDynoTrainingForm",
         "CoachDynoLatestRun",
+        "CoachDynoTodaySession",
+        "CoachDynoTomorrowSession",
         "CoachDynoBriefing",
+        "CoachDynoPauseBriefings",
+        "CoachDynoResumeBriefings",
     ],
 )
 async def test_not_set_up(
@@ -336,3 +365,135 @@ async def test_through_assist(
     result = await conversation.async_converse(hass, text, None, Context(), language="en")
     assert result.response.response_type is intent.IntentResponseType.QUERY_ANSWER
     assert result.response.speech["plain"]["speech"] == expected
+
+
+async def test_distance_of_a_period(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """Last week, this month and this year each say their own distance; an empty one says so."""
+    _set_snapshot(
+        loaded_demo,
+        volume=replace(
+            loaded_demo.runtime_data.coordinator.data.snapshot.volume,
+            last_week=Volume(distance_m=42_195.0, moving_s=13_500.0, count=5),
+            this_month=Volume(),
+        ),
+    )
+    last_week = await _ask(hass, "CoachDynoDistance", slots={"period": {"value": "last_week"}})
+    assert _speech(last_week) == (
+        "Last week you ran 42.2 kilometres in 5 runs, 3 hours 45 minutes in total."
+    )
+    month = await _ask(hass, "CoachDynoDistance", "vi", {"period": {"value": "this_month"}})
+    assert _speech(month) == "Tháng này bạn chưa chạy buổi nào."
+    with pytest.raises(intent.InvalidSlotInfo):
+        await _ask(hass, "CoachDynoDistance", slots={"period": {"value": "yesterday"}})
+
+
+@pytest.mark.parametrize(
+    ("acwr", "trimp", "expected"),
+    [
+        (
+            1.1,
+            420.4,
+            (
+                "Your training load over the last 7 days is 420. Your acute to chronic workload "
+                "ratio is 1.1: within your usual range."
+            ),
+        ),
+        (0.6, 200.0, "ratio is 0.6: below your usual load, room to build."),
+        (None, 200.0, "Your training load over the last 7 days is 200."),
+        (
+            1.1,
+            None,
+            (
+                "Your training load is unknown: I need heart rate, or a recent run of 3 km or "
+                "more to estimate it from pace."
+            ),
+        ),
+    ],
+)
+async def test_training_load(
+    hass: HomeAssistant,
+    loaded_demo: MockConfigEntry,
+    acwr: float | None,
+    trimp: float | None,
+    expected: str,
+) -> None:
+    """The 7-day load and the ACWR with what it means; the form is another question."""
+    snapshot = loaded_demo.runtime_data.coordinator.data.snapshot
+    _set_snapshot(loaded_demo, load=replace(snapshot.load, acwr=acwr, trimp_7d=trimp))
+    speech = _speech(await _ask(hass, "CoachDynoTrainingLoad"))
+    assert speech.endswith(expected)
+    assert "form" not in speech
+
+
+async def test_training_load_spike(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """A spike over a real chronic load says to ease off, in Vietnamese too."""
+    snapshot = loaded_demo.runtime_data.coordinator.data.snapshot
+    _set_snapshot(loaded_demo, load=replace(snapshot.load, acwr=1.9))
+    assert _speech(await _ask(hass, "CoachDynoTrainingLoad")).endswith(
+        "ratio is 1.9: a spike, so ease off for a few days to stay clear of injury."
+    )
+    assert _speech(await _ask(hass, "CoachDynoTrainingLoad", "vi")).endswith(
+        "là 1.9: tải tăng đột ngột, hãy tập nhẹ vài ngày để tránh chấn thương."
+    )
+
+
+async def test_race_prediction(hass: HomeAssistant, loaded_demo: MockConfigEntry) -> None:
+    """The predicted time against the goal, and whether the athlete is on track."""
+    snapshot = loaded_demo.runtime_data.coordinator.data.snapshot
+    race = snapshot.race
+    assert race is not None
+    _set_snapshot(loaded_demo, race=replace(race, predicted_time_s=6354.0, on_track=False))
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction")) == (
+        "Your predicted time for Autumn Half is 1 hour 46 minutes, against a goal of 1 hour "
+        "45 minutes. You are not on track yet; keep building."
+    )
+    _set_snapshot(loaded_demo, race=replace(race, predicted_time_s=6200.0, on_track=True, name=""))
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction", "vi")) == (
+        "Thời gian dự đoán cho giải chạy của bạn là 1 giờ 43 phút, so với mục tiêu 1 giờ 45 "
+        "phút. Bạn đang đúng hướng."
+    )
+    _set_snapshot(loaded_demo, race=replace(race, predicted_time_s=6200.0, goal_time_s=None))
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction")) == (
+        "Your predicted time for Autumn Half is 1 hour 43 minutes. Set a goal time to know "
+        "whether you are on track."
+    )
+    _set_snapshot(loaded_demo, race=replace(race, predicted_time_s=None))
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction")) == (
+        "I cannot predict your race time yet: I need a recent run of 3 kilometres or more."
+    )
+    _set_snapshot(loaded_demo, race=None)
+    assert _speech(await _ask(hass, "CoachDynoRacePrediction")) == "No goal race is set."
+
+
+async def test_sessions_of_today_and_tomorrow(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry
+) -> None:
+    """Today's and tomorrow's sessions come from the plan the dashboard shows."""
+    runtime = loaded_demo.runtime_data
+    briefing = runtime.coach.todays_briefing(runtime.coordinator.data.snapshot)
+    today, tomorrow = briefing.plan[0], briefing.plan[1]
+    rest = replace(today, type=WorkoutType.REST, distance_km=0.0, target_pace_s_per_km=None)
+    no_pace = replace(tomorrow, type=WorkoutType.EASY, distance_km=8.0, target_pace_s_per_km=None)
+    planned = replace(briefing, plan=(rest, no_pace, *briefing.plan[2:]))
+    with patch.object(runtime.coach, "todays_briefing", return_value=planned):
+        assert _speech(await _ask(hass, "CoachDynoTodaySession")) == "Today is a rest day."
+        assert _speech(await _ask(hass, "CoachDynoTomorrowSession", "vi")) == (
+            f"Ngày mai: {no_pace.title}, 8 ki-lô-mét."
+        )
+    # A weekly report plans from tomorrow: today has no session of its own in it.
+    await call_action(
+        hass, "generate_briefing", {"config_entry_id": loaded_demo.entry_id, "kind": "weekly"}
+    )
+    assert _speech(await _ask(hass, "CoachDynoTodaySession")) == (
+        "There is no session planned for that day yet."
+    )
+
+
+async def test_pause_without_the_switch(
+    hass: HomeAssistant, loaded_demo: MockConfigEntry, entity_registry: er.EntityRegistry
+) -> None:
+    """A removed briefings switch cannot be paused: the coach says it cannot do it."""
+    entity_registry.async_remove("switch.demo_runner_briefings_enabled")
+    response = await _ask(hass, "CoachDynoPauseBriefings")
+    assert response.response_type is intent.IntentResponseType.ERROR
+    assert _speech(response) == "The coach cannot answer right now."

@@ -16,13 +16,22 @@ from homeassistant.setup import async_setup_component
 import pytest
 import yaml
 
-SENTENCES = Path(__file__).resolve().parent.parent / "custom_sentences" / "en" / "coach_dyno.yaml"
+SENTENCE_DIR = Path(__file__).resolve().parent.parent / "custom_sentences"
+SENTENCES = SENTENCE_DIR / "en" / "coach_dyno.yaml"
+LANGUAGES = ("en", "vi")
 INTENT_NAMES = {
     "CoachDynoWeeklyDistance",
+    "CoachDynoDistance",
+    "CoachDynoTrainingLoad",
     "CoachDynoRaceCountdown",
+    "CoachDynoRacePrediction",
     "CoachDynoTrainingForm",
     "CoachDynoLatestRun",
+    "CoachDynoTodaySession",
+    "CoachDynoTomorrowSession",
     "CoachDynoBriefing",
+    "CoachDynoPauseBriefings",
+    "CoachDynoResumeBriefings",
 }
 
 # How people actually ask, written by hand (with the punctuation and case speech-to-text produces).
@@ -38,9 +47,18 @@ QUESTIONS = [
     ("am I ready for a hard workout", "CoachDynoTrainingForm"),
     ("How was my last run?", "CoachDynoLatestRun"),
     ("Tell me about my latest run.", "CoachDynoLatestRun"),
-    ("What is my training today?", "CoachDynoBriefing"),
+    ("What is my training today?", "CoachDynoTodaySession"),
     ("Give me my briefing.", "CoachDynoBriefing"),
-    ("what should I run today", "CoachDynoBriefing"),
+    ("what should I run today", "CoachDynoTodaySession"),
+    ("How much did I run last week?", "CoachDynoDistance"),
+    ("What's my training load?", "CoachDynoTrainingLoad"),
+    ("Am I on track for my race?", "CoachDynoRacePrediction"),
+    ("What is my predicted race time?", "CoachDynoRacePrediction"),
+    ("What's on the plan for tomorrow?", "CoachDynoTomorrowSession"),
+    ("Pause the briefings.", "CoachDynoPauseBriefings"),
+    ("Resume my briefings", "CoachDynoResumeBriefings"),
+    ("Tuần trước tôi chạy được bao xa?", "CoachDynoDistance"),
+    ("Hôm nay tôi tập gì?", "CoachDynoTodaySession"),
 ]
 
 # Sentences that must reach Home Assistant's own intents (or nobody), never the coach.
@@ -53,11 +71,17 @@ NOT_COACH = [
 ]
 
 
-def _load() -> dict[str, Any]:
-    """Read the sentence file the way Home Assistant does (plain YAML)."""
-    data = yaml.safe_load(SENTENCES.read_text(encoding="utf-8"))
+def _load(language: str = "en") -> dict[str, Any]:
+    """Read a language's sentence file the way Home Assistant does (plain YAML)."""
+    path = SENTENCE_DIR / language / SENTENCES.name
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
+
+
+def _language_of(text: str) -> str:
+    """Tell Vietnamese from English by its letters."""
+    return "vi" if any(ord(char) > 127 for char in text) else "en"
 
 
 def _matches(text: str, intents: Intents) -> set[str]:
@@ -65,10 +89,11 @@ def _matches(text: str, intents: Intents) -> set[str]:
     return {result.intent.name for result in recognize_all(text, intents)}
 
 
-def test_sentence_file_shape() -> None:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_sentence_file_shape(language: str) -> None:
     """The file is Home Assistant's custom sentences format with 4 to 8 templates per intent."""
-    data = _load()
-    assert data["language"] == "en"
+    data = _load(language)
+    assert data["language"] == language
     assert set(data["intents"]) == INTENT_NAMES
     for name, spec in data["intents"].items():
         templates = [sentence for block in spec["data"] for sentence in block["sentences"]]
@@ -76,9 +101,10 @@ def test_sentence_file_shape() -> None:
         assert len(set(templates)) == len(templates), name
 
 
-def test_every_sentence_matches_only_its_intent() -> None:
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_sentence_matches_only_its_intent(language: str) -> None:
     """Each expansion of each template is recognised as its own intent and no other."""
-    intents = Intents.from_dict(_load())
+    intents = Intents.from_dict(_load(language))
     sampled: dict[str, int] = dict.fromkeys(INTENT_NAMES, 0)
     for name, text in sample_intents(intents):
         assert _matches(text, intents) == {name}, text
@@ -90,7 +116,7 @@ def test_every_sentence_matches_only_its_intent() -> None:
 @pytest.mark.parametrize(("text", "expected"), QUESTIONS)
 def test_natural_questions(text: str, expected: str) -> None:
     """Everyday phrasings reach the intended coach intent."""
-    assert _matches(text, Intents.from_dict(_load())) == {expected}
+    assert _matches(text, Intents.from_dict(_load(_language_of(text)))) == {expected}
 
 
 @pytest.mark.parametrize("text", NOT_COACH)
@@ -150,3 +176,24 @@ async def test_assist_routes_to_coach_intents(
     assert seen == [expected]
     assert result.response.response_type == intent.IntentResponseType.ACTION_DONE
     assert result.response.speech["plain"]["speech"] == f"handled {expected}"
+
+
+def _readme_sentences() -> list[str]:
+    """Return every sentence the README's table of Assist sentences promises."""
+    readme = (SENTENCE_DIR.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Assist without an LLM: the sentences", 1)[1].split("\n### ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ") and '"' in line]
+    return [
+        sentence
+        for row in rows
+        for cell in row.split("|")[2:]
+        for sentence in cell.split('"')[1::2]
+    ]
+
+
+def test_readme_sentences_work() -> None:
+    """Every sentence the README lists reaches exactly one coach intent in its language."""
+    sentences = _readme_sentences()
+    assert len(sentences) >= 40
+    for text in sentences:
+        assert len(_matches(text, Intents.from_dict(_load(_language_of(text))))) == 1, text

@@ -57,6 +57,7 @@ PLATFORMS = [Platform.BINARY_SENSOR, Platform.CALENDAR, Platform.SENSOR, Platfor
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 RECORDER = "recorder"
+CONVERSATION = "conversation"
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
@@ -150,7 +151,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) ->
         )
 
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
-    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    # The conversation agent joins Assist where Home Assistant runs it (an after-dependency).
+    platforms = list(PLATFORMS)
+    if CONVERSATION in hass.config.components:
+        platforms.append(Platform.CONVERSATION)
+    entry.runtime_data.platforms = platforms
+    await hass.config_entries.async_forward_entry_setups(entry, platforms)
     if RECORDER in hass.config.components:
         HistoryStatistics(hass, coordinator).async_start()
     async_register_dashboard(hass)
@@ -247,7 +253,7 @@ async def _async_options_updated(hass: HomeAssistant, entry: CoachDynoConfigEntr
 async def async_unload_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> bool:
     """Unload the platforms; everything else was registered with async_on_unload."""
     async_unregister_dashboard(hass, entry.entry_id)
-    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+    return await hass.config_entries.async_unload_platforms(entry, entry.runtime_data.platforms)
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: CoachDynoConfigEntry) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import CALLBACK_TYPE, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.event import (
@@ -104,6 +105,8 @@ class CoachDynoData:
     options: dict[str, Any] = field(default_factory=dict)
     push: PushManager | None = None
     watcher: FolderWatcher | None = None
+    # The platforms set up, so unloading matches (the agent exists only where Assist is loaded).
+    platforms: list[Platform] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

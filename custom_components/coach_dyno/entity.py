@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import CoachCoordinator
+
+
+def unique_id_of(entry: ConfigEntry, key: str) -> str:
+    """Return the unique id of the athlete's entity `key` (the athlete, not the entry, owns it)."""
+    return f"{entry.unique_id or entry.entry_id}_{key}"
 
 
 class CoachDynoEntity(CoordinatorEntity[CoachCoordinator]):
@@ -19,7 +25,7 @@ class CoachDynoEntity(CoordinatorEntity[CoachCoordinator]):
         super().__init__(coordinator)
         entry = coordinator.config_entry
         athlete = entry.unique_id or entry.entry_id
-        self._attr_unique_id = f"{athlete}_{key}"
+        self._attr_unique_id = unique_id_of(entry, key)
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, athlete)},
             name=entry.title,

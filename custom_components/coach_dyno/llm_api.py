@@ -37,7 +37,7 @@ def _result(data: JsonObjectType, *, error: bool = False) -> Any:
     return data if _TOOL_RESULT is None else _TOOL_RESULT(data=data, error=error)
 
 
-class _CoachTool(llm.Tool):
+class CoachTool(llm.Tool):
     """A tool that reads the loaded athlete's snapshot."""
 
     integration = DOMAIN
@@ -50,11 +50,16 @@ class _CoachTool(llm.Tool):
         self, hass: HomeAssistant, tool_input: llm.ToolInput, llm_context: llm.LLMContext
     ) -> Any:
         """Answer from the first loaded athlete, or say there is none."""
-        # The LLM helper hands the arguments over as the model wrote them: check them here.
-        args: dict[str, Any] = self.parameters(tool_input.tool_args)
         if (entry := loaded_entry(hass)) is None:
             return _result({"error": "Coach Dyno has no athlete set up"}, error=True)
-        return _result(await self._async_answer(hass, entry, args))
+        return _result(await self.async_answer(hass, entry, tool_input.tool_args))
+
+    async def async_answer(
+        self, hass: HomeAssistant, entry: CoachDynoConfigEntry, tool_args: dict[str, Any]
+    ) -> JsonObjectType:
+        """Answer for `entry`'s athlete (the conversation agent asks for its own athlete here)."""
+        # Models hand the arguments over as they wrote them: check them here.
+        return await self._async_answer(hass, entry, self.parameters(tool_args))
 
     async def _async_answer(
         self, hass: HomeAssistant, entry: CoachDynoConfigEntry, args: dict[str, Any]
@@ -63,7 +68,7 @@ class _CoachTool(llm.Tool):
         raise NotImplementedError
 
 
-class TrainingStatusTool(_CoachTool):
+class TrainingStatusTool(CoachTool):
     """Volume, load, form and the race outlook."""
 
     name = "get_training_status"
@@ -82,7 +87,7 @@ class TrainingStatusTool(_CoachTool):
         return cast(JsonObjectType, snapshot_status(entry.runtime_data.coordinator.data.snapshot))
 
 
-class RecentRunsTool(_CoachTool):
+class RecentRunsTool(CoachTool):
     """The newest runs, newest first."""
 
     name = "get_recent_runs"
@@ -106,7 +111,7 @@ class RecentRunsTool(_CoachTool):
         return {"runs": runs[: args["count"]]}
 
 
-class BriefingTool(_CoachTool):
+class BriefingTool(CoachTool):
     """Today's coach briefing with the 7-day plan."""
 
     name = "get_coach_briefing"
@@ -121,6 +126,11 @@ class BriefingTool(_CoachTool):
         return cast(JsonObjectType, briefing.as_dict())
 
 
+def coach_tools() -> list[CoachTool]:
+    """Return the coach tools, for the LLM API and the conversation agent alike."""
+    return [TrainingStatusTool(), RecentRunsTool(), BriefingTool()]
+
+
 class CoachAPI(llm.API):
     """The Coach Dyno LLM API."""
 
@@ -130,7 +140,7 @@ class CoachAPI(llm.API):
             api=self,
             api_prompt=API_PROMPT,
             llm_context=llm_context,
-            tools=[TrainingStatusTool(), RecentRunsTool(), BriefingTool()],
+            tools=list(coach_tools()),
         )
 
 

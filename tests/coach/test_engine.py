@@ -481,7 +481,9 @@ async def test_ask_keeps_the_conversation(
     assert second.text == "Yes, easy."
     last = fake_gemini.requests[-1]
     assert last.roles == ["user", "model", "user"]
-    assert last.prompt_text == "How far did I run this week?\nYou ran 20 km.\nWas that enough?"
+    assert last.prompt_text == (
+        '"How far did I run this week?"\nYou ran 20 km.\n"Was that enough?"'
+    )
     assert "ATHLETE DATA" in last.system_text
     assert "responseMimeType" not in last.generation_config
     assert [turn.answer for turn in coach.memory] == ["You ran 20 km.", "Yes, easy."]
@@ -508,7 +510,7 @@ async def test_persisted_memory_dict_is_kept_up_to_date(
 
     await coach.ask(year_snapshot, "And now?")
 
-    assert fake_gemini.requests[0].prompt_text == "Earlier?\nYes.\nAnd now?"
+    assert fake_gemini.requests[0].prompt_text == '"Earlier?"\nYes.\n"And now?"'
     assert stored == {
         "max_turns": 5,
         "turns": [{"q": "Earlier?", "a": "Yes."}, {"q": "And now?", "a": "Now."}],
@@ -547,8 +549,8 @@ async def test_ask_in_a_conversation_of_its_own(
     await coach.ask(year_snapshot, "How is my form?", conversation_id="telegram_2")
     await coach.ask(year_snapshot, "Is that enough?", conversation_id="telegram_1")
 
-    assert fake_gemini.requests[1].prompt_text == "How is my form?"
-    assert fake_gemini.requests[2].prompt_text == "How far this week?\n20 km.\nIs that enough?"
+    assert fake_gemini.requests[1].prompt_text == '"How is my form?"'
+    assert fake_gemini.requests[2].prompt_text == '"How far this week?"\n20 km.\n"Is that enough?"'
     assert len(coach.memory) == 0
     assert saved[-1]["conversations"]["telegram_1"]["turns"][-1] == {
         "q": "Is that enough?",

@@ -106,6 +106,28 @@ def json_reply(value: Any, **kwargs: int) -> FakeReply:
     return text_reply(json.dumps(value), **kwargs)
 
 
+def function_call_reply(*calls: tuple[str, dict[str, Any]]) -> FakeReply:
+    """Answer with function calls only, as a model that wants a tool's data first does."""
+    return FakeReply(
+        200,
+        {
+            "candidates": [
+                {
+                    "content": {
+                        "parts": [
+                            {"functionCall": {"name": name, "args": args}} for name, args in calls
+                        ],
+                        "role": "model",
+                    },
+                    "finishReason": "STOP",
+                    "index": 0,
+                }
+            ],
+            "usageMetadata": _usage(900, 20),
+        },
+    )
+
+
 def malformed_json_reply() -> FakeReply:
     """Answer with JSON cut short, as with MAX_TOKENS or a sloppy model."""
     return text_reply('{"summary": "Solid run", "went_well": ["pacing"')

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, MutableMapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 import logging
 import random
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from custom_components.coach_dyno.training.plan import Session, guard, plan_week, race_pace
 
 from . import offline, prompt
+from .formatting import clip
 from .gemini import (
     CoachAuthError,
     CoachError,
@@ -33,6 +34,9 @@ from .gemini import (
     GeminiReply,
     GeminiRequest,
     RetryPolicy,
+    ToolCall,
+    ToolSpec,
+    Turn,
     async_close_client,
     async_create_client,
 )
@@ -60,7 +64,18 @@ _LOGGER = logging.getLogger(__name__)
 type Source = Literal["gemini", "offline"]
 BRIEFING_KINDS: Final = ("morning", "weekly")
 MAX_CACHED_ANALYSES: Final = 32
-MAX_QUESTION_CHARS: Final = 2000
+# Rounds of tool calls one answer may take before the offline coach answers instead.
+MAX_TOOL_ROUNDS: Final = 4
+
+type ToolRunner = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class CoachTools:
+    """Functions Gemini may call while answering, and what runs them (the caller's data)."""
+
+    specs: tuple[ToolSpec, ...]
+    run: ToolRunner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -399,7 +414,7 @@ class Coach:
         return Briefing(
             kind=kind,
             day=snapshot.today,
-            text=text,
+            text=clip(text),
             source=source,
             model=model,
             plan=plan,
@@ -465,7 +480,7 @@ class Coach:
         """Assemble an analysis result."""
         return Analysis(
             activity_id=summary.id,
-            text=offline.analysis_message(content, self._settings, adjustments),
+            text=clip(offline.analysis_message(content, self._settings, adjustments)),
             adjustments=adjustments,
             summary=content.summary,
             went_well=content.went_well,
@@ -482,6 +497,7 @@ class Coach:
         snapshot: TrainingSnapshot,
         question: str,
         memory: ConversationMemory | None = None,
+        tools: CoachTools | None = None,
         *,
         conversation_id: str | None = None,
     ) -> Answer:
@@ -489,28 +505,49 @@ class Coach:
         Answer a question in the conversation so far, then remember the exchange.
 
         The conversation is `memory` when given (its owner keeps it), else the kept conversation
-        `conversation_id` (the default one for None).
+        `conversation_id` (the default one for None). With `tools`, Gemini may call them (a few
+        rounds at most) before it answers.
         """
-        question = question.strip()[:MAX_QUESTION_CHARS]
+        question = question.strip()[: prompt.MAX_QUESTION]
         if not question:
             raise ValueError("empty question")
         conversation = self.conversation(conversation_id) if memory is None else memory
-        request = prompt.ask_request(snapshot, question, conversation, self._settings)
+        request = prompt.ask_request(
+            snapshot, question, conversation, self._settings, () if tools is None else tools.specs
+        )
         reply = await self._generate(request, str.strip)
-        if reply is not None:
+        for _round in range(MAX_TOOL_ROUNDS):
+            if reply is None or not reply.calls or tools is None:
+                break
+            results = [
+                ToolCall(call.name, call.args, await tools.run(call.name, call.args))
+                for call in reply.calls
+            ]
+            request = replace(
+                request,
+                turns=(
+                    *request.turns,
+                    Turn("model", reply.text, reply.calls),
+                    Turn("user", "", tuple(results)),
+                ),
+            )
+            reply = await self._generate(request, str.strip)
+        if reply is not None and reply.value:
             answer = Answer(
-                text=reply.value,
+                text=clip(reply.value),
                 source="gemini",
                 model=reply.model,
                 quota_exhausted=self.quota_exhausted,
             )
         else:
             answer = Answer(
-                text=offline.answer(
-                    snapshot,
-                    question,
-                    self._settings,
-                    [exchange.question for exchange in conversation],
+                text=clip(
+                    offline.answer(
+                        snapshot,
+                        question,
+                        self._settings,
+                        [exchange.question for exchange in conversation],
+                    )
                 ),
                 source="offline",
                 model=None,
@@ -523,6 +560,7 @@ class Coach:
     def _memory_changed(self, memory: ConversationMemory) -> None:
         """Tell the owner one of the kept conversations changed, so it can persist them."""
         if memory not in self._conversations:
+            # A conversation of the caller's own (the conversation agent's) is the caller's.
             return
         data = self._conversations.as_dict()
         if self._memory_data is not None:

@@ -16,7 +16,7 @@ import logging
 import random
 import re
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, cast
 
 if TYPE_CHECKING:
     from google.genai import Client, types
@@ -28,6 +28,15 @@ DEFAULT_MODEL: Final = "gemini-2.5-flash"
 GEMINI_BASE_URL: str | None = None
 DEFAULT_FALLBACK_MODEL: Final = "gemini-2.5-flash-lite"
 DEFAULT_TIMEOUT_S: Final = 30.0
+# Gemini 2.5 bills its thinking against maxOutputTokens, and its automatic thinking stops at 8,192
+# tokens: each request's cap is that headroom plus the visible answer its schema allows, so a
+# runaway answer is cut while a thinking model still has room to answer.
+THINKING_TOKENS: Final = 8192
+# Visible answer budgets: the longest answer each prompt asks for, in Vietnamese (the most tokens
+# per word) by the prompt's pessimistic estimate, with half again as margin (test_prompt checks it).
+BRIEFING_OUTPUT_TOKENS: Final = 2048
+ANALYSIS_OUTPUT_TOKENS: Final = 1536
+ANSWER_OUTPUT_TOKENS: Final = 768
 
 # Without a retry delay, a spent daily quota is probed again after this long (resets are daily).
 DAILY_COOLDOWN_S: Final = 3600.0
@@ -229,11 +238,30 @@ def _is_daily(details: list[dict[str, Any]], retry_after: float | None) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """A function the model may call: its name, what it does and its OpenAPI parameters."""
+
+    name: str
+    description: str
+    parameters: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A function call the model asked for, or (with `result`) its answer."""
+
+    name: str
+    args: dict[str, Any]
+    result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
-    """One message of the conversation sent to the model."""
+    """One message of the conversation sent to the model: text, tool calls or tool results."""
 
     role: str  # "user" or "model"
     text: str
+    calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,6 +272,13 @@ class GeminiRequest:
     turns: tuple[Turn, ...]
     schema: dict[str, Any] | None = None
     temperature: float = 0.6
+    output_tokens: int = ANSWER_OUTPUT_TOKENS
+    tools: tuple[ToolSpec, ...] = ()
+
+    @property
+    def max_output_tokens(self) -> int:
+        """The cap sent as maxOutputTokens: the visible answer plus the thinking headroom."""
+        return self.output_tokens + THINKING_TOKENS
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +290,7 @@ class GeminiReply[T]:
     model: str
     prompt_tokens: int | None
     output_tokens: int | None
+    calls: tuple[ToolCall, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,8 +321,12 @@ class _CallState:
     errors: list[CoachError] = field(default_factory=list)
 
 
-def _text_of(response: types.GenerateContentResponse) -> str:
-    """Return the answer text, or raise CoachBlockedError for a block, a safety stop or nothing."""
+def _answer_of(response: types.GenerateContentResponse) -> tuple[str, tuple[ToolCall, ...]]:
+    """
+    Return the answer text and the tool calls asked for.
+
+    Raise CoachBlockedError for a block, a safety stop, or neither text nor a call.
+    """
     feedback = response.prompt_feedback
     if feedback is not None and feedback.block_reason is not None:
         raise CoachBlockedError(
@@ -302,9 +342,14 @@ def _text_of(response: types.GenerateContentResponse) -> str:
     parts = candidate.content.parts if candidate.content is not None else None
     # Thought summaries are not part of the answer.
     text = "".join(p.text for p in parts or () if p.text and not getattr(p, "thought", None))
-    if not text.strip():
+    calls = tuple(
+        ToolCall(p.function_call.name or "", dict(p.function_call.args or {}))
+        for p in parts or ()
+        if p.function_call is not None
+    )
+    if not text.strip() and not calls:
         raise CoachBlockedError(f"Empty answer (finish reason {reason or 'none'})")
-    return text
+    return text, calls
 
 
 def _enum_name(value: Any) -> str:
@@ -450,16 +495,27 @@ class GeminiCaller:
         config = types.GenerateContentConfig(
             system_instruction=request.system,
             temperature=request.temperature,
-            # No tools: skip the SDK's function-calling loop (and its log line per call).
+            max_output_tokens=request.max_output_tokens,
+            # The caller runs the tools: skip the SDK's function-calling loop (and its log line).
             automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
         )
         if request.schema is not None:
             config.response_mime_type = "application/json"
             config.response_schema = request.schema
-        contents: list[types.ContentUnion] = [
-            types.Content(role=turn.role, parts=[types.Part(text=turn.text)])
-            for turn in request.turns
-        ]
+        if request.tools:
+            config.tools = [
+                types.Tool(
+                    function_declarations=[
+                        types.FunctionDeclaration(
+                            name=tool.name,
+                            description=tool.description,
+                            parameters=cast("types.SchemaDict | None", tool.parameters),
+                        )
+                        for tool in request.tools
+                    ]
+                )
+            ]
+        contents: list[types.ContentUnion] = [_content(turn) for turn in request.turns]
         self.calls += 1
         try:
             response = await self.client.aio.models.generate_content(
@@ -467,7 +523,7 @@ class GeminiCaller:
             )
         except Exception as err:
             raise map_error(err) from err
-        text = _text_of(response)
+        text, calls = _answer_of(response)
         try:
             value = parse(text)
         except (ValueError, TypeError, KeyError) as err:
@@ -479,7 +535,27 @@ class GeminiCaller:
             model=model,
             prompt_tokens=usage.prompt_token_count if usage else None,
             output_tokens=usage.candidates_token_count if usage else None,
+            calls=calls,
         )
+
+
+def _content(turn: Turn) -> types.Content:
+    """Return one turn as the SDK's content: its text, the calls it asks or their results."""
+    from google.genai import types  # noqa: PLC0415  # loaded with the client
+
+    parts: list[types.Part] = [types.Part(text=turn.text)] if turn.text else []
+    for call in turn.calls:
+        if call.result is None:
+            parts.append(
+                types.Part(function_call=types.FunctionCall(name=call.name, args=call.args))
+            )
+        else:
+            parts.append(
+                types.Part(
+                    function_response=types.FunctionResponse(name=call.name, response=call.result)
+                )
+            )
+    return types.Content(role=turn.role, parts=parts)
 
 
 def _most_telling(errors: list[CoachError]) -> CoachError:
