@@ -65,7 +65,7 @@ def test_distances_and_dates_are_said_in_words() -> None:
     assert say_distance(12_340.0, Units.METRIC, "en") == "12.3 kilometres"
     assert say_distance(1000.0, Units.METRIC, "en") == "1 kilometre"
     assert say_distance(8046.72, Units.IMPERIAL, "en") == "5 miles"
-    assert say_distance(12_340.0, Units.METRIC, "vi") == "12.3 ki-lô-mét"
+    assert say_distance(12_340.0, Units.METRIC, "vi") == "12,3 ki-lô-mét"
     assert say_date(date(2027, 1, 31), "en") == "Sunday 31 January 2027"
     assert say_date(date(2027, 1, 31), "vi") == "Chủ nhật, ngày 31 tháng 1 năm 2027"
 

@@ -99,11 +99,14 @@ def _say_count(words: dict[str, str], count: int, noun: str) -> str:
 
 
 def say_distance(meters: float, units: Units, language: str) -> str:
-    """Say a distance aloud: "8.1 kilometres", "1 mile", "8.1 ki-lô-mét"."""
+    """Say a distance aloud: "8.1 kilometres", "1 mile", "8,1 ki-lô-mét"."""
     words = _spoken(language)
     value = round(distance_value(meters, units), 1)
     unit = distance_unit(units)
     number = f"{value:g}" if value == int(value) else f"{value:.1f}"
+    if language == "vi":
+        # Vietnamese writes, and a voice reads, a decimal comma ("phẩy").
+        number = number.replace(".", ",")
     return f"{number} {words[unit + '_1' if value == 1 else unit]}"
 
 
