@@ -68,3 +68,5 @@ UNITS: Final = ("metric", "imperial")
 
 # Fired once per created, updated or deleted activity
 EVENT_ACTIVITY: Final = f"{DOMAIN}_activity"
+# The unique id suffix of the athlete's "Briefings enabled" switch.
+BRIEFINGS_SWITCH: Final = "briefings_enabled"

@@ -8,10 +8,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.helpers import entity_registry as er, intent
+from homeassistant.helpers import intent
 from homeassistant.util.unit_system import US_CUSTOMARY_SYSTEM
 import voluptuous as vol
 
@@ -19,8 +18,7 @@ from .coach.formatting import say_date, say_distance, say_duration, say_pace
 from .coach.risk import RACE_RECOVERY_DAYS
 from .coach.settings import Units, normalize_language
 from .const import DOMAIN
-from .entity import unique_id_of
-from .services import async_briefing
+from .services import async_briefing, async_switch_briefings
 from .training.load import CTL_DAYS
 from .training.plan import WorkoutType, load_spike
 
@@ -29,7 +27,6 @@ if TYPE_CHECKING:
     from .training import TrainingSnapshot
     from .training.volume import Volume
 
-BRIEFINGS_SWITCH: Final = "briefings_enabled"
 # The acute window of the ACWR, and the ratio under which a week is lighter than usual.
 ACWR_ACUTE_DAYS: Final = 7
 ACWR_LOW: Final = 0.8
@@ -476,18 +473,8 @@ class BriefingsSwitchIntent(_CoachIntent):
     async def _async_answer(
         self, intent_obj: intent.Intent, entry: CoachDynoConfigEntry, say: Speech
     ) -> str:
-        hass = intent_obj.hass
-        entity_id = er.async_get(hass).async_get_entity_id(
-            Platform.SWITCH, DOMAIN, unique_id_of(entry, BRIEFINGS_SWITCH)
-        )
-        if entity_id is None:
-            raise HomeAssistantError("The briefings switch was removed")
-        await hass.services.async_call(
-            Platform.SWITCH,
-            SERVICE_TURN_ON if self._turn_on else SERVICE_TURN_OFF,
-            {ATTR_ENTITY_ID: entity_id},
-            blocking=True,
-            context=intent_obj.context,
+        await async_switch_briefings(
+            intent_obj.hass, entry, on=self._turn_on, context=intent_obj.context
         )
         return say.t("resumed" if self._turn_on else "paused")
 

@@ -8,7 +8,7 @@ from typing import Any, Protocol, cast
 
 from homeassistant.auth.permissions.const import POLICY_CONTROL
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON
+from homeassistant.const import ATTR_ENTITY_ID, SERVICE_TURN_OFF, SERVICE_TURN_ON, Platform
 from homeassistant.core import (
     Context,
     HomeAssistant,
@@ -28,6 +28,7 @@ from .coach import Analysis, Briefing, BriefingKind, CoachAuthError, CoachError,
 from .coach.chat import COMMANDS, TELEGRAM_MAX_LENGTH, parse_command, split_message, text
 from .config_flow import CONF_REAUTH_REASON, REAUTH_GEMINI
 from .const import (
+    BRIEFINGS_SWITCH,
     CONF_GOAL_TIME,
     CONF_RACE_DATE,
     CONF_RACE_DISTANCE_KM,
@@ -35,6 +36,7 @@ from .const import (
     DOMAIN,
 )
 from .coordinator import CoachDynoConfigEntry
+from .entity import unique_id_of
 from .sources.export import ExportPathError
 from .sources.intervals import IntervalsAuthError, IntervalsError, IntervalsRateLimitError
 from .sources.local import async_read_user_path
@@ -247,7 +249,7 @@ async def async_chat_reply(
     if command == "race":
         return offline.race_report(snapshot, coach.settings)
     if command in ("pause", "resume"):
-        await _async_switch_briefings(hass, entry, on=command == "resume", context=context)
+        await async_switch_briefings(hass, entry, on=command == "resume", context=context)
         return text("paused" if command == "pause" else "resumed", coach.settings)
     help_text = text("help", coach.settings)
     if command in COMMANDS:
@@ -255,15 +257,17 @@ async def async_chat_reply(
     return f"{text('unknown', coach.settings, command=command)}\n\n{help_text}"
 
 
-async def _async_switch_briefings(
+async def async_switch_briefings(
     hass: HomeAssistant, entry: CoachDynoConfigEntry, *, on: bool, context: Context
 ) -> None:
     """Turn the athlete's "Briefings enabled" switch on or off, as its owner would."""
     entity_id = er.async_get(hass).async_get_entity_id(
-        "switch", DOMAIN, f"{entry.unique_id or entry.entry_id}_briefings_enabled"
+        Platform.SWITCH, DOMAIN, unique_id_of(entry, BRIEFINGS_SWITCH)
     )
+    if entity_id is None:
+        raise HomeAssistantError("The briefings switch was removed")
     await hass.services.async_call(
-        "switch",
+        Platform.SWITCH,
         SERVICE_TURN_ON if on else SERVICE_TURN_OFF,
         {ATTR_ENTITY_ID: entity_id},
         blocking=True,
